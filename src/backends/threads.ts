@@ -1,0 +1,53 @@
+import { Worker } from 'node:worker_threads';
+import type { FromWorker } from '../engine/protocol.js';
+import { workerEntryUrl } from './entry-url.js';
+import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
+import { tsxApiUrl } from './typescript.js';
+
+/** Loads the entry, registering tsx first when the caller runs under it (see typescript.ts). */
+const BOOTSTRAP = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.tsx) (await import(workerData.tsx)).register();
+  await import(workerData.entry);
+})();
+`;
+
+/** Workers are `worker_threads`: cheap to start, and they share memory with the caller. */
+export class ThreadBackend implements Backend {
+  readonly name = 'threads';
+  readonly sharesMemory = true;
+
+  start(options: WorkerStartOptions, events: WorkerEvents): WorkerChannel {
+    const worker = new Worker(BOOTSTRAP, {
+      eval: true,
+      workerData: { init: options.init, entry: workerEntryUrl().href, tsx: tsxApiUrl() },
+      resourceLimits: options.resourceLimits,
+    });
+    let uncaught: Error | undefined;
+    worker.on('message', (message: FromWorker) => events.message(message));
+    worker.on('error', (error) => {
+      uncaught = error;
+    });
+    worker.on('messageerror', (error) => {
+      uncaught = error;
+    });
+    let exited: Promise<void> | undefined;
+    const gone = new Promise<void>((resolve) => {
+      worker.once('exit', (code) => {
+        events.exit({ code, signal: null, error: uncaught });
+        resolve();
+      });
+    });
+    return {
+      threadId: worker.threadId,
+      send: (message, transfer) => worker.postMessage(message, transfer as any),
+      ref: () => worker.ref(),
+      unref: () => worker.unref(),
+      terminate: () => {
+        exited ??= worker.terminate().then(() => gone);
+        return exited;
+      },
+    };
+  }
+}

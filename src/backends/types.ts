@@ -1,0 +1,56 @@
+import type { Transferable } from '../codec/transferable.js';
+import type { FromWorker, ToWorker } from '../engine/protocol.js';
+
+/** How a worker ended, as far as the backend can tell. */
+export interface WorkerExit {
+  code: number | null;
+  signal: string | null;
+  /** An uncaught error the worker reported before it died, if any. */
+  error?: Error;
+}
+
+export interface WorkerEvents {
+  message(message: FromWorker): void;
+  exit(exit: WorkerExit): void;
+}
+
+export interface WorkerStartOptions {
+  init: Extract<ToWorker, { op: 'init' }>;
+  resourceLimits?: ResourceLimits;
+}
+
+/** As `worker_threads`; the process backend maps `maxOldGenerationSizeMb` to `--max-old-space-size`. */
+export interface ResourceLimits {
+  maxOldGenerationSizeMb?: number;
+  maxYoungGenerationSizeMb?: number;
+  codeRangeSizeMb?: number;
+  stackSizeMb?: number;
+}
+
+/** One running worker, as the scheduler sees it. */
+export interface WorkerChannel {
+  readonly threadId?: number;
+  readonly pid?: number;
+  /** Sends a message; throws (synchronously) when it cannot be cloned. */
+  send(message: ToWorker, transfer?: Transferable[]): void;
+  /** Whether an idle worker keeps the process alive. */
+  ref(): void;
+  unref(): void;
+  /** Stops the worker now, whatever it is doing; resolves once it is gone. */
+  terminate(): Promise<void>;
+}
+
+/**
+ * A place where workers run. The scheduler never looks past this interface, so a backend is
+ * one file that starts workers and moves protocol messages.
+ */
+export interface Backend {
+  readonly name: string;
+  /** Tasks can share memory (SharedArrayBuffer, locks) with the caller. */
+  readonly sharesMemory: boolean;
+  /** Only tasks defined with `defineTasks` can run (code is never shipped). */
+  readonly moduleTasksOnly?: boolean;
+  start(options: WorkerStartOptions, events: WorkerEvents): WorkerChannel;
+  /** Releases what the backend holds beyond its workers (connections). */
+  close?(): Promise<void>;
+}

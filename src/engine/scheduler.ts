@@ -1,0 +1,743 @@
+import type { Backend, ResourceLimits, WorkerExit } from '../backends/types.js';
+import { findUncloneable } from '../codec/clone-path.js';
+import { rebuildError } from '../codec/errors.js';
+import type { Transferable } from '../codec/transferable.js';
+import {
+  CancelledError,
+  CloneError,
+  PoolClosedError,
+  QueueFullError,
+  TimeoutError,
+  WorkerCrashedError,
+  WorkerStartError,
+} from '../errors.js';
+import type { TaskSpec } from '../tasks/types.js';
+import { Deque } from './deque.js';
+import type { Cancellable, TaskSink } from './future.js';
+import { Histogram } from './histogram.js';
+import { type FromWorker, RESULT_STRIDE, ResultStatus, TaskKind } from './protocol.js';
+import { newSlot, type Slot } from './slot.js';
+import type { PoolStats } from './stats.js';
+
+/**
+ * Work a worker may hold beyond its running tasks, in estimated milliseconds. Enough that a
+ * worker never idles waiting for its next message (a round trip costs ~50 µs), little enough
+ * that the tail of a job still spreads across workers.
+ */
+const PIPELINE_MS = 4;
+/** One message carries at most this much estimated work, and at most MAX_BATCH tasks. */
+const BATCH_MS = 2;
+const MAX_BATCH = 4096;
+/** A task that ignores its AbortSignal this long after an abort or timeout is stopped with its worker. */
+const GRACE_MS = 500;
+/** Workers that die this many times in a row before they are ready mean a broken setup. */
+const MAX_START_FAILURES = 3;
+
+const QUEUED = 0;
+const DISPATCHED = 1;
+const SETTLED = 2;
+
+export interface SchedulerOptions {
+  backend: Backend;
+  workers: number;
+  concurrency: number;
+  maxQueue: number;
+  taskTimeout: number | undefined;
+  retries: number;
+  maxTasksPerWorker: number | undefined;
+  idleTimeout: number | undefined;
+  initializer: TaskSpec | undefined;
+  initArgs: unknown[];
+  resourceLimits: ResourceLimits | undefined;
+}
+
+export interface TaskOptions {
+  kind?: number;
+  /** Items in a chunk; a call counts 1. Cost estimates are per unit. */
+  units?: number;
+  timeout?: number;
+  signal?: AbortSignal;
+  transfer?: Transferable[];
+  /** Queue ahead of earlier work (used to re-run a crashed task promptly). */
+  front?: boolean;
+}
+
+/** One unit of scheduled work: a call, or a chunk of a map. */
+export class Task implements Cancellable {
+  state = QUEUED;
+  attempts = 0;
+  slot: Slot | undefined;
+  cost = 0;
+  enqueuedAt = 0;
+  timer: NodeJS.Timeout | undefined;
+  abortListener: (() => void) | undefined;
+  /** A timed-out or aborted task still running in its worker. */
+  zombie = false;
+
+  constructor(
+    readonly scheduler: Scheduler,
+    readonly id: number,
+    readonly spec: TaskSpec,
+    readonly kind: number,
+    readonly args: unknown[],
+    readonly units: number,
+    readonly sink: TaskSink,
+    readonly timeout: number | undefined,
+    readonly signal: AbortSignal | undefined,
+    readonly transfer: Transferable[] | undefined,
+  ) {}
+
+  cancelQueued(): boolean {
+    return this.scheduler.cancelQueued(this);
+  }
+}
+
+/**
+ * The one scheduler under every face: a queue, workers started on demand, batched dispatch to
+ * the least-loaded worker, results, timeouts, cancellation and crash recovery. Faces submit
+ * tasks with a sink; backends start workers and move messages.
+ */
+export class Scheduler {
+  readonly options: SchedulerOptions;
+  readonly #queue = new Deque<Task>();
+  #queued = 0;
+  readonly #slots: Slot[] = [];
+  #nextTaskId = 1;
+  #nextWorkerId = 1;
+  #dispatchScheduled = false;
+  #closing = false;
+  #closed = false;
+  #startFailures = 0;
+  #lastStartError: unknown;
+  #closeWaiters: Array<() => void> = [];
+  #spaceWaiters: Array<() => void> = [];
+  /** Estimated milliseconds per unit, by task spec id, from what workers report. */
+  readonly #estimates = new Map<number, number>();
+  readonly #runTimes = new Histogram();
+  readonly #waitTimes = new Histogram();
+  #completed = 0;
+  #failed = 0;
+  #retried = 0;
+  #cancelled = 0;
+  #crashes = 0;
+
+  constructor(options: SchedulerOptions) {
+    this.options = options;
+  }
+
+  get closed(): boolean {
+    return this.#closing || this.#closed;
+  }
+
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** Queues one task; its sink hears the outcome. Throws if the pool is closed or the queue full. */
+  submit(spec: TaskSpec, args: unknown[], sink: TaskSink, options: TaskOptions = {}): Task {
+    if (this.#closing || this.#closed) throw new PoolClosedError();
+    if (this.#queued >= this.options.maxQueue) {
+      throw new QueueFullError(
+        `the pool's queue holds maxQueue (${this.options.maxQueue}) tasks; await some results first, or raise maxQueue`,
+      );
+    }
+    const task = new Task(
+      this,
+      this.#nextTaskId++,
+      spec,
+      options.kind ?? TaskKind.CALL,
+      args,
+      options.units ?? 1,
+      sink,
+      options.timeout ?? this.options.taskTimeout,
+      options.signal,
+      options.transfer,
+    );
+    if (task.signal) {
+      if (task.signal.aborted) {
+        this.#cancelled++;
+        task.state = SETTLED;
+        sink.onError(abortReason(task.signal), true);
+        return task;
+      }
+      const listener = () => this.#abort(task);
+      task.abortListener = listener;
+      task.signal.addEventListener('abort', listener, { once: true });
+    }
+    task.enqueuedAt = performance.now();
+    if (options.front) this.#queue.unshift(task);
+    else this.#queue.push(task);
+    this.#queued++;
+    this.#scheduleDispatch();
+    return task;
+  }
+
+  /** Resolves when the queue has room (for faces that wait instead of throwing). */
+  whenQueueHasRoom(): Promise<void> {
+    if (this.#queued < this.options.maxQueue) return Promise.resolve();
+    return new Promise((resolve) => this.#spaceWaiters.push(resolve));
+  }
+
+  cancelQueued(task: Task): boolean {
+    if (task.state !== QUEUED) return false;
+    task.state = SETTLED;
+    this.#queued--;
+    this.#cancelled++;
+    this.#detachSignal(task);
+    this.#wakeSpaceWaiters();
+    this.#checkClosed();
+    return true;
+  }
+
+  /** Sets tasks in flight per worker (the `concurrency: 'auto'` controller moves it). */
+  setConcurrency(concurrency: number): void {
+    this.options.concurrency = concurrency;
+    for (const slot of this.#slots) {
+      if (slot.ready) slot.channel.send({ op: 'limit', concurrency });
+    }
+    this.#scheduleDispatch();
+  }
+
+  /** Finishes queued work, then stops the workers. */
+  close(): Promise<void> {
+    this.#closing = true;
+    const done = new Promise<void>((resolve) => this.#closeWaiters.push(resolve));
+    this.#checkClosed();
+    return done;
+  }
+
+  /** Stops now: pending work rejects with `SPINDLE_POOL_CLOSED`. */
+  async terminate(): Promise<void> {
+    this.#closing = true;
+    for (const task of this.#queue.drain()) {
+      if (task.state !== QUEUED) continue;
+      this.#queued--;
+      this.#fail(task, new PoolClosedError('the pool was terminated before this task ran'));
+    }
+    const slots = this.#slots.splice(0);
+    for (const slot of slots) {
+      slot.stopping = true;
+      for (const task of slot.inflight.values()) {
+        this.#fail(task, new PoolClosedError('the pool was terminated while this task ran'));
+      }
+      slot.inflight.clear();
+    }
+    await Promise.all(slots.map((slot) => slot.channel.terminate()));
+    await this.options.backend.close?.();
+    this.#finishClose();
+  }
+
+  stats(): PoolStats {
+    let busy = 0;
+    let running = 0;
+    for (const slot of this.#slots) {
+      if (slot.inflight.size > 0) busy++;
+      running += slot.inflight.size;
+    }
+    return {
+      workers: this.#slots.length,
+      busy,
+      idle: this.#slots.length - busy,
+      queued: this.#queued,
+      inFlight: running,
+      completed: this.#completed,
+      failed: this.#failed,
+      cancelled: this.#cancelled,
+      retried: this.#retried,
+      crashes: this.#crashes,
+      concurrency: this.options.concurrency,
+      runTime: this.#runTimes.summary(),
+      waitTime: this.#waitTimes.summary(),
+    };
+  }
+
+  /** Workers and their ids, for tests and the one-off `spawn` handle. */
+  workerInfo(): Array<{ id: number; threadId?: number; pid?: number; busy: number }> {
+    return this.#slots.map((s) => ({
+      id: s.id,
+      threadId: s.channel.threadId,
+      pid: s.channel.pid,
+      busy: s.inflight.size,
+    }));
+  }
+
+  // ---- dispatch -------------------------------------------------------------------------
+
+  #scheduleDispatch(): void {
+    if (this.#dispatchScheduled) return;
+    this.#dispatchScheduled = true;
+    // A microtask, not a macrotask: a burst of submits in one tick goes out as one batch,
+    // and the first task still leaves before any timer or I/O callback runs.
+    queueMicrotask(() => {
+      this.#dispatchScheduled = false;
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    while (this.#queued > 0) {
+      const head = this.#peekQueued();
+      if (!head) break;
+      const slot = this.#pickSlot(head);
+      if (!slot) break;
+      this.#sendBatch(slot);
+    }
+    this.#startWorkersIfNeeded();
+  }
+
+  #peekQueued(): Task | undefined {
+    let task = this.#queue.peek();
+    while (task && task.state !== QUEUED) {
+      this.#queue.shift();
+      task = this.#queue.peek();
+    }
+    return task;
+  }
+
+  /** Milliseconds per unit of a task, once a worker has reported one. */
+  estimatePerUnit(spec: TaskSpec): number | undefined {
+    return this.#estimates.get(spec.id);
+  }
+
+  /** Workers the pool may run at most. */
+  get maxWorkers(): number {
+    return this.options.workers;
+  }
+
+  #estimate(task: Task): number {
+    const perUnit = this.#estimates.get(task.spec.id);
+    return perUnit === undefined ? PIPELINE_MS : perUnit * task.units;
+  }
+
+  #accepts(slot: Slot, task: Task, cost: number): boolean {
+    if (!slot.ready || slot.stopping) return false;
+    if (slot.inflight.size < this.options.concurrency) {
+      // A timed task must start as soon as it arrives, so its clock is honest.
+      return task.timeout === undefined || slot.inflight.size === 0 || this.options.concurrency > 1;
+    }
+    if (task.timeout !== undefined || slot.hasZombies) return false;
+    return slot.inflightCost + cost <= PIPELINE_MS;
+  }
+
+  #pickSlot(task: Task): Slot | undefined {
+    const cost = this.#estimate(task);
+    let best: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (!this.#accepts(slot, task, cost)) continue;
+      if (
+        !best ||
+        slot.inflightCost < best.inflightCost ||
+        (slot.inflightCost === best.inflightCost && slot.inflight.size < best.inflight.size)
+      ) {
+        best = slot;
+      }
+    }
+    return best;
+  }
+
+  #sendBatch(slot: Slot): void {
+    const tasks: Task[] = [];
+    const wire: unknown[] = [];
+    let defs: Array<[number, any]> | undefined;
+    let transfer: Transferable[] | undefined;
+    let batchCost = 0;
+    const now = performance.now();
+    while (tasks.length < MAX_BATCH) {
+      const task = this.#peekQueued();
+      if (!task) break;
+      const cost = this.#estimate(task);
+      if (tasks.length > 0 && batchCost + cost > BATCH_MS) break;
+      if (!this.#accepts(slot, task, cost)) break;
+      this.#queue.shift();
+      this.#queued--;
+      task.state = DISPATCHED;
+      task.slot = slot;
+      task.cost = cost;
+      slot.inflight.set(task.id, task);
+      slot.inflightCost += cost;
+      batchCost += cost;
+      if (!slot.defined.has(task.spec.id)) {
+        slot.defined.add(task.spec.id);
+        (defs ??= []).push([task.spec.id, task.spec.def]);
+      }
+      if (task.transfer) (transfer ??= []).push(...task.transfer);
+      tasks.push(task);
+      wire.push(task.id, task.spec.id, task.kind, task.args);
+    }
+    if (tasks.length === 0) return;
+    if (slot.idleTimer) {
+      clearTimeout(slot.idleTimer);
+      slot.idleTimer = undefined;
+    }
+    if (!slot.refed) {
+      slot.channel.ref();
+      slot.refed = true;
+    }
+    try {
+      slot.channel.send({ op: 'run', defs, tasks: wire }, transfer);
+    } catch (error) {
+      this.#sendOneByOne(slot, tasks, defs, error);
+    }
+    for (const task of tasks) {
+      this.#waitTimes.record(now - task.enqueuedAt);
+      task.sink.onStart();
+      if (task.timeout !== undefined) {
+        task.timer = setTimeout(() => this.#expire(task), task.timeout);
+      }
+    }
+    this.#wakeSpaceWaiters();
+  }
+
+  /** A batch that would not clone: send each task alone, so only the bad ones fail. */
+  #sendOneByOne(
+    slot: Slot,
+    tasks: Task[],
+    defs: Array<[number, any]> | undefined,
+    batchError: unknown,
+  ): void {
+    for (const task of tasks) {
+      try {
+        slot.channel.send(
+          { op: 'run', defs, tasks: [task.id, task.spec.id, task.kind, task.args] },
+          task.transfer,
+        );
+        defs = undefined;
+      } catch (error) {
+        slot.inflight.delete(task.id);
+        slot.inflightCost -= task.cost;
+        const found = findUncloneable(task.args, task.kind === TaskKind.CALL ? 'args' : 'items');
+        const where = found ? found.path : 'its arguments';
+        const reason = found ? found.reason : String(error ?? batchError);
+        const problem = defs ? ` (or the task definition of ${task.spec.label})` : '';
+        this.#fail(
+          task,
+          new CloneError(
+            `${where}${problem} of a call to ${task.spec.label} cannot be sent to a worker: ${reason}. ` +
+              'Arguments travel by structured clone: pass plain data, typed arrays or shared arrays, not functions or class instances with private state',
+            where,
+            error,
+          ),
+        );
+      }
+    }
+  }
+
+  #startWorkersIfNeeded(): void {
+    if (this.#queued === 0 || this.#closed) return;
+    let starting = 0;
+    for (const slot of this.#slots) if (!slot.ready && !slot.stopping) starting++;
+    const wanted = Math.min(
+      this.options.workers - this.#slots.length,
+      Math.max(0, this.#queued - starting),
+    );
+    for (let i = 0; i < wanted; i++) this.#startWorker();
+  }
+
+  #startWorker(): void {
+    const id = this.#nextWorkerId++;
+    const { initializer, initArgs, concurrency, resourceLimits } = this.options;
+    let slot: Slot | undefined;
+    const channel = this.options.backend.start(
+      {
+        init: {
+          op: 'init',
+          workerId: id,
+          concurrency,
+          init: initializer?.def,
+          initArgs,
+          holderId: id,
+        },
+        resourceLimits,
+      },
+      {
+        message: (message) => this.#onMessage(slot!, message),
+        exit: (exit) => this.#onExit(slot!, exit),
+      },
+    );
+    slot = newSlot(id, channel);
+    this.#slots.push(slot);
+  }
+
+  // ---- results --------------------------------------------------------------------------
+
+  #onMessage(slot: Slot, message: FromWorker): void {
+    switch (message.op) {
+      case 'ready':
+        slot.ready = true;
+        this.#startFailures = 0;
+        this.#markIdleIfEmpty(slot);
+        this.#dispatch();
+        break;
+      case 'initFailed':
+        this.#onInitFailed(slot, message.error);
+        break;
+      case 'done':
+        this.#onResults(slot, message.results);
+        break;
+    }
+  }
+
+  #onResults(slot: Slot, results: unknown[]): void {
+    for (let i = 0; i < results.length; i += RESULT_STRIDE) {
+      const task = slot.inflight.get(results[i] as number);
+      if (!task) continue;
+      slot.inflight.delete(task.id);
+      slot.inflightCost -= task.cost;
+      slot.tasksRun++;
+      const ms = results[i + 3] as number;
+      if (task.zombie) continue;
+      this.#runTimes.record(ms);
+      this.#learn(task, ms);
+      this.#finish(task);
+      if (results[i + 1] === ResultStatus.OK) {
+        this.#completed++;
+        task.sink.onResult(results[i + 2]);
+      } else {
+        this.#failed++;
+        task.sink.onError(rebuildError(results[i + 2] as any));
+      }
+    }
+    if (slot.inflight.size === 0) slot.inflightCost = 0;
+    if (slot.hasZombies) slot.hasZombies = [...slot.inflight.values()].some((t) => t.zombie);
+    const max = this.options.maxTasksPerWorker;
+    if (max !== undefined && slot.tasksRun >= max && !slot.stopping) {
+      this.#retire(slot);
+    } else {
+      this.#markIdleIfEmpty(slot);
+    }
+    if (this.#queued > 0) this.#dispatch();
+    this.#checkClosed();
+  }
+
+  #learn(task: Task, ms: number): void {
+    const perUnit = ms / task.units;
+    const old = this.#estimates.get(task.spec.id);
+    this.#estimates.set(task.spec.id, old === undefined ? perUnit : old * 0.7 + perUnit * 0.3);
+  }
+
+  #markIdleIfEmpty(slot: Slot): void {
+    if (slot.inflight.size > 0 || !slot.ready || slot.stopping) return;
+    if (slot.refed) {
+      // An idle worker must not keep a script alive that forgot to close its pool.
+      slot.channel.unref();
+      slot.refed = false;
+    }
+    const idle = this.options.idleTimeout;
+    if (idle !== undefined && !slot.idleTimer) {
+      slot.idleTimer = setTimeout(() => {
+        slot.idleTimer = undefined;
+        if (slot.inflight.size === 0) this.#retire(slot);
+      }, idle);
+      slot.idleTimer.unref();
+    }
+  }
+
+  /** Stops a worker on purpose (idle, recycled); the pool starts another on demand. */
+  #retire(slot: Slot): void {
+    slot.stopping = true;
+    this.#removeSlot(slot);
+    const requeue = [...slot.inflight.values()];
+    slot.inflight.clear();
+    for (const task of requeue.reverse()) this.#requeue(task, false);
+    void slot.channel.terminate();
+    if (this.#queued > 0) this.#scheduleDispatch();
+  }
+
+  // ---- failure --------------------------------------------------------------------------
+
+  #onInitFailed(slot: Slot, wire: any): void {
+    const cause = rebuildError(wire);
+    const label = this.options.initializer?.label ?? 'the initializer';
+    const message = cause instanceof Error ? cause.message : String(cause);
+    const error = new WorkerStartError(
+      `a worker could not start: ${label} failed: ${message}`,
+      cause,
+    );
+    slot.stopping = true;
+    this.#removeSlot(slot);
+    void slot.channel.terminate();
+    this.#failQueued(error);
+  }
+
+  #onExit(slot: Slot, exit: WorkerExit): void {
+    if (slot.stopping) return;
+    slot.stopping = true;
+    this.#removeSlot(slot);
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
+    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    const why = exit.error ? `: ${exit.error.name}: ${exit.error.message}` : '';
+    if (!slot.ready) {
+      this.#startFailures++;
+      this.#lastStartError = exit.error;
+      if (this.#startFailures >= MAX_START_FAILURES) {
+        this.#failQueued(
+          new WorkerStartError(
+            `workers keep dying before they are ready (last one ${how}${why}); check the task module's top-level code, the initializer and resourceLimits`,
+            this.#lastStartError,
+          ),
+        );
+        this.#startFailures = 0;
+        return;
+      }
+      this.#scheduleDispatch();
+      return;
+    }
+    this.#crashes++;
+    // With one task running at a time, the first unanswered tasks were running when the worker
+    // died; the ones behind them never started and go back to the queue as they are.
+    const held = [...slot.inflight.values()];
+    slot.inflight.clear();
+    const running = Math.max(1, this.options.concurrency);
+    const requeue: Task[] = [];
+    held.forEach((task, index) => {
+      if (task.zombie) return;
+      if (index >= running) {
+        requeue.push(task);
+        return;
+      }
+      if (task.attempts < this.options.retries) {
+        task.attempts++;
+        this.#retried++;
+        requeue.push(task);
+        return;
+      }
+      const error = new WorkerCrashedError(
+        `the worker running ${task.spec.label} ${how}${why}` +
+          (this.options.retries > 0
+            ? ` (after ${task.attempts} retries)`
+            : '; set retries to re-run tasks whose worker dies'),
+        exit.code,
+        exit.signal,
+        exit.error,
+      );
+      this.#fail(task, error);
+    });
+    for (const task of requeue.reverse()) this.#requeue(task, true);
+    this.#scheduleDispatch();
+    this.#checkClosed();
+  }
+
+  #requeue(task: Task, front: boolean): void {
+    if (task.state === SETTLED) return;
+    if (task.timer) {
+      clearTimeout(task.timer);
+      task.timer = undefined;
+    }
+    task.state = QUEUED;
+    task.slot = undefined;
+    if (front) this.#queue.unshift(task);
+    else this.#queue.push(task);
+    this.#queued++;
+  }
+
+  #failQueued(error: unknown): void {
+    for (const task of this.#queue.drain()) {
+      if (task.state !== QUEUED) continue;
+      this.#queued--;
+      this.#fail(task, error);
+    }
+    this.#checkClosed();
+  }
+
+  #expire(task: Task): void {
+    task.timer = undefined;
+    if (task.state !== DISPATCHED) return;
+    this.#stopRunning(
+      task,
+      new TimeoutError(
+        `${task.spec.label} did not finish within its timeout of ${task.timeout} ms`,
+      ),
+      false,
+    );
+  }
+
+  #abort(task: Task): void {
+    if (task.state === QUEUED) {
+      this.cancelQueued(task);
+      task.sink.onError(abortReason(task.signal!), true);
+      return;
+    }
+    if (task.state === DISPATCHED) {
+      this.#cancelled++;
+      this.#stopRunning(task, abortReason(task.signal!), true);
+    }
+  }
+
+  /**
+   * Settles a running task now (timeout or abort), asks its worker to abort it, and stops the
+   * worker if the task is still running after a grace period: a `for (;;) {}` cannot be
+   * interrupted any other way.
+   */
+  #stopRunning(task: Task, error: unknown, cancelled: boolean): void {
+    const slot = task.slot!;
+    task.zombie = true;
+    slot.hasZombies = true;
+    this.#finish(task);
+    if (!cancelled) this.#failed++;
+    task.sink.onError(error, cancelled);
+    try {
+      slot.channel.send({ op: 'abort', ids: [task.id] });
+    } catch {
+      // the worker is gone already; its exit handler cleans up
+    }
+    const grace = setTimeout(() => {
+      if (slot.inflight.get(task.id) === task && !slot.stopping) this.#retire(slot);
+    }, GRACE_MS);
+    grace.unref();
+  }
+
+  #fail(task: Task, error: unknown): void {
+    this.#finish(task);
+    this.#failed++;
+    task.sink.onError(error);
+  }
+
+  #finish(task: Task): void {
+    task.state = SETTLED;
+    if (task.timer) {
+      clearTimeout(task.timer);
+      task.timer = undefined;
+    }
+    this.#detachSignal(task);
+  }
+
+  #detachSignal(task: Task): void {
+    if (task.abortListener) {
+      task.signal!.removeEventListener('abort', task.abortListener);
+      task.abortListener = undefined;
+    }
+  }
+
+  #removeSlot(slot: Slot): void {
+    const index = this.#slots.indexOf(slot);
+    if (index >= 0) this.#slots.splice(index, 1);
+  }
+
+  #wakeSpaceWaiters(): void {
+    while (this.#spaceWaiters.length > 0 && this.#queued < this.options.maxQueue)
+      this.#spaceWaiters.shift()!();
+  }
+
+  #checkClosed(): void {
+    if (!this.#closing || this.#closed || this.#queued > 0) return;
+    for (const slot of this.#slots) if (slot.inflight.size > 0) return;
+    this.#closed = true;
+    const slots = this.#slots.splice(0);
+    for (const slot of slots) slot.stopping = true;
+    void Promise.all(slots.map((slot) => slot.channel.terminate()))
+      .then(() => this.options.backend.close?.())
+      .then(() => this.#finishClose());
+  }
+
+  #finishClose(): void {
+    this.#closed = true;
+    const waiters = this.#closeWaiters.splice(0);
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function abortReason(signal: AbortSignal): unknown {
+  const reason = signal.reason;
+  if (reason instanceof CancelledError) return reason;
+  return new CancelledError('the operation was aborted', reason);
+}

@@ -1,0 +1,134 @@
+/**
+ * Every error spindle raises is a {@link SpindleError} with a stable `code`, so callers can
+ * branch on `err.code` instead of parsing messages. A task's own error is not wrapped: it is
+ * rebuilt in the caller (see codec/errors.ts).
+ */
+
+/** The stable codes; each names one kind of failure. */
+export const ErrorCodes = {
+  WORKER_CRASHED: 'SPINDLE_WORKER_CRASHED',
+  WORKER_START: 'SPINDLE_WORKER_START',
+  TASK_MODULE: 'SPINDLE_TASK_MODULE',
+  TIMEOUT: 'SPINDLE_TIMEOUT',
+  CANCELLED: 'SPINDLE_CANCELLED',
+  POOL_CLOSED: 'SPINDLE_POOL_CLOSED',
+  INLINE_CAPTURE: 'SPINDLE_INLINE_CAPTURE',
+  INLINE_SOURCE: 'SPINDLE_INLINE_SOURCE',
+  CLONE: 'SPINDLE_CLONE',
+  QUEUE_FULL: 'SPINDLE_QUEUE_FULL',
+  UNSUPPORTED: 'SPINDLE_UNSUPPORTED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Base class of every error spindle raises itself. */
+export class SpindleError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = 'SpindleError';
+  }
+}
+
+/** A worker died (crash, `process.exit`, out of memory, a signal) while it held the task. */
+export class WorkerCrashedError extends SpindleError {
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  constructor(message: string, exitCode: number | null, signal: string | null, cause?: unknown) {
+    super(ErrorCodes.WORKER_CRASHED, message, { cause });
+    this.name = 'WorkerCrashedError';
+    this.exitCode = exitCode;
+    this.signal = signal;
+  }
+}
+
+/** A worker could not start: its initializer failed, or it kept dying before it was ready. */
+export class WorkerStartError extends SpindleError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.WORKER_START, message, { cause });
+    this.name = 'WorkerStartError';
+  }
+}
+
+/** The module a task lives in could not be loaded in the worker, or has no such task. */
+export class TaskModuleError extends SpindleError {
+  readonly moduleUrl: string;
+  constructor(message: string, moduleUrl: string, cause?: unknown) {
+    super(ErrorCodes.TASK_MODULE, message, { cause });
+    this.name = 'TaskModuleError';
+    this.moduleUrl = moduleUrl;
+  }
+}
+
+/** A task, a wait, or a whole call ran out of time. */
+export class TimeoutError extends SpindleError {
+  constructor(message: string) {
+    super(ErrorCodes.TIMEOUT, message);
+    this.name = 'TimeoutError';
+  }
+}
+
+/**
+ * Work was cancelled (an AbortSignal fired, or a future was cancelled). Its `name` is
+ * `AbortError`, so code written for `fetch`-style aborts recognises it.
+ */
+export class CancelledError extends SpindleError {
+  constructor(message = 'the task was cancelled', cause?: unknown) {
+    super(ErrorCodes.CANCELLED, message, { cause });
+    this.name = 'AbortError';
+  }
+}
+
+/** Work was submitted to, or still pending in, a pool that is closed or terminated. */
+export class PoolClosedError extends SpindleError {
+  constructor(message = 'the pool is closed: create a new Pool to run more work') {
+    super(ErrorCodes.POOL_CLOSED, message);
+    this.name = 'PoolClosedError';
+  }
+}
+
+/** An inline function uses a name that is neither a global nor captured. */
+export class InlineCaptureError extends SpindleError {
+  readonly variables: string[];
+  constructor(message: string, variables: string[]) {
+    super(ErrorCodes.INLINE_CAPTURE, message);
+    this.name = 'InlineCaptureError';
+    this.variables = variables;
+  }
+}
+
+/** An inline function's source cannot be sent (native, bound, or unparsable). */
+export class InlineSourceError extends SpindleError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.INLINE_SOURCE, message, { cause });
+    this.name = 'InlineSourceError';
+  }
+}
+
+/** An argument or a result cannot cross to or from a worker. */
+export class CloneError extends SpindleError {
+  /** Where in the arguments or result the value sits, for example `args[0].cb`. */
+  readonly path: string;
+  constructor(message: string, path: string, cause?: unknown) {
+    super(ErrorCodes.CLONE, message, { cause });
+    this.name = 'CloneError';
+    this.path = path;
+  }
+}
+
+/** `submit` found the queue at `maxQueue`. */
+export class QueueFullError extends SpindleError {
+  constructor(message: string) {
+    super(ErrorCodes.QUEUE_FULL, message);
+    this.name = 'QueueFullError';
+  }
+}
+
+/** A feature the chosen backend cannot provide. */
+export class UnsupportedError extends SpindleError {
+  constructor(message: string) {
+    super(ErrorCodes.UNSUPPORTED, message);
+    this.name = 'UnsupportedError';
+  }
+}

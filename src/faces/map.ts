@@ -1,0 +1,327 @@
+import { rebuildError } from '../codec/errors.js';
+import { nextChunkSize } from '../engine/batching.js';
+import { Deque } from '../engine/deque.js';
+import type { TaskSink } from '../engine/future.js';
+import { TaskKind } from '../engine/protocol.js';
+import type { Scheduler, Task } from '../engine/scheduler.js';
+import { CancelledError } from '../errors.js';
+import { RangeErrorWithHint } from '../tasks/hints.js';
+import type { TaskSpec } from '../tasks/types.js';
+import { type ItemSource, itemSource } from './source.js';
+
+/** Options of `map`, `imap`, `imapUnordered` and `starmap`. */
+export interface MapOptions {
+  /** Items per message: a number, or `'auto'` (the default) to adapt to task duration. */
+  chunksize?: number | 'auto';
+  /** Aborting drops queued work and rejects with `SPINDLE_CANCELLED`. */
+  signal?: AbortSignal;
+  /** Milliseconds each task may run (from its start); a task over it rejects with `SPINDLE_TIMEOUT`. With a timeout and no chunksize, every item is its own task. */
+  timeout?: number;
+  /** `true` draws a bar on stderr; a function receives the counts as they change. */
+  progress?: boolean | ProgressCallback;
+}
+
+export interface ProgressInfo {
+  done: number;
+  total?: number;
+  failed: number;
+  elapsedMs: number;
+  etaMs?: number;
+}
+export type ProgressCallback = (info: ProgressInfo) => void;
+
+/** Reports progress; faces create one per call (see cli/progress). */
+export interface ProgressReporter {
+  update(done: number, failed: number, total: number | undefined): void;
+  finish(): void;
+}
+
+export interface MapRunOptions extends MapOptions {
+  star?: boolean;
+  ordered: boolean;
+  /** Each item settles alone, as `{ ok, value }` or `{ ok: false, error }`, and failures do not stop the run. */
+  settle?: boolean;
+  reporter?: ProgressReporter;
+  /** Readies a chunk's items to cross to a worker (views, shared memory). */
+  prepare?: (items: unknown[]) => unknown[];
+}
+
+interface Chunk {
+  index: number;
+  size: number;
+  task?: Task;
+  results?: unknown[];
+  error?: unknown;
+  settled: boolean;
+}
+
+/**
+ * Feeds chunks of an input to the scheduler with bounded look-ahead and hands back results,
+ * either per chunk (map collects them into one array) or per item (imap's iterator).
+ */
+export class MapRun<R> implements AsyncIterableIterator<R> {
+  readonly #scheduler: Scheduler;
+  readonly #spec: TaskSpec;
+  readonly #source: ItemSource<unknown>;
+  readonly #options: MapRunOptions;
+  readonly #kind: number;
+  readonly #window: number;
+  readonly #fixed: number | undefined;
+  /** Chunks submitted and not yet handed out, in input order. */
+  readonly #outstanding = new Deque<Chunk>();
+  /** Settled chunks waiting to be handed out (unordered mode). */
+  readonly #ready = new Deque<Chunk>();
+  #pulled = 0;
+  #chunks = 0;
+  #exhausted = false;
+  #filling = false;
+  #failure: { error: unknown } | undefined;
+  #finished = false;
+  #wake: (() => void) | undefined;
+  #current: unknown[] | undefined;
+  #currentAt = 0;
+  #done = 0;
+  #failedCount = 0;
+  #abortListener: (() => void) | undefined;
+
+  constructor(scheduler: Scheduler, spec: TaskSpec, items: unknown, options: MapRunOptions) {
+    if (options.chunksize !== undefined && options.chunksize !== 'auto') {
+      if (!Number.isInteger(options.chunksize) || options.chunksize < 1) {
+        throw new RangeErrorWithHint(
+          `chunksize must be a whole number ≥ 1 or 'auto', got ${options.chunksize}`,
+          "leave it out for 'auto'",
+        );
+      }
+    }
+    this.#scheduler = scheduler;
+    this.#spec = spec;
+    this.#options = options;
+    this.#source = itemSource(items);
+    this.#kind =
+      TaskKind.MAP | (options.star ? TaskKind.STAR : 0) | (options.settle ? TaskKind.SETTLE : 0);
+    this.#fixed =
+      typeof options.chunksize === 'number'
+        ? options.chunksize
+        : options.timeout !== undefined && options.chunksize === undefined
+          ? 1
+          : undefined;
+    const parallelism = scheduler.maxWorkers * Math.max(1, scheduler.options.concurrency);
+    this.#window = Math.max(4, 3 * parallelism);
+    const signal = options.signal;
+    if (signal) {
+      if (signal.aborted) this.#fail(abortError(signal));
+      else {
+        this.#abortListener = () => this.#fail(abortError(signal));
+        signal.addEventListener('abort', this.#abortListener, { once: true });
+      }
+    }
+    this.#fill();
+  }
+
+  /** Collects every result into one array, in input order (the `map` face). */
+  async all(): Promise<R[]> {
+    const out: R[] = [];
+    for (;;) {
+      const chunk = await this.#nextChunk();
+      if (!chunk) return out;
+      const results = chunk.results!;
+      for (let i = 0; i < results.length; i++) out.push(results[i] as R);
+    }
+  }
+
+  async next(): Promise<IteratorResult<R>> {
+    for (;;) {
+      if (this.#current && this.#currentAt < this.#current.length) {
+        const value = this.#current[this.#currentAt] as R;
+        this.#current[this.#currentAt++] = undefined;
+        return { done: false, value };
+      }
+      this.#current = undefined;
+      const chunk = await this.#nextChunk();
+      if (!chunk) return { done: true, value: undefined };
+      this.#current = chunk.results!;
+      this.#currentAt = 0;
+    }
+  }
+
+  async return(): Promise<IteratorResult<R>> {
+    this.#stop();
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<R>> {
+    this.#stop();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<R> {
+    return this;
+  }
+
+  async #nextChunk(): Promise<Chunk | undefined> {
+    for (;;) {
+      if (this.#failure) {
+        this.#stop();
+        throw this.#failure.error;
+      }
+      const chunk = this.#options.ordered ? this.#peekOrdered() : this.#ready.shift();
+      if (chunk) {
+        if (this.#options.ordered) this.#outstanding.shift();
+        this.#fill();
+        return chunk;
+      }
+      if (this.#exhausted && this.#outstanding.size === 0) {
+        this.#stop();
+        return undefined;
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  #peekOrdered(): Chunk | undefined {
+    const head = this.#outstanding.peek();
+    return head?.settled ? head : undefined;
+  }
+
+  #fill(): void {
+    if (this.#filling || this.#exhausted || this.#failure || this.#finished) return;
+    this.#filling = true;
+    const step = (): void => {
+      while (
+        !this.#exhausted &&
+        !this.#failure &&
+        !this.#finished &&
+        this.#outstanding.size < this.#window
+      ) {
+        if (this.#scheduler.queued >= this.#scheduler.options.maxQueue) {
+          this.#scheduler.whenQueueHasRoom().then(step, (e) => this.#fail(e));
+          return;
+        }
+        const size = nextChunkSize(
+          {
+            fixed: this.#fixed,
+            length: this.#source.length,
+            workers: this.#scheduler.maxWorkers,
+            estimate: () => this.#scheduler.estimatePerUnit(this.#spec),
+          },
+          this.#pulled,
+        );
+        let items: unknown[] | Promise<unknown[]>;
+        try {
+          items = this.#source.take(size);
+        } catch (error) {
+          this.#fail(error);
+          break;
+        }
+        if (items instanceof Promise) {
+          items.then(
+            (resolved) => {
+              this.#submit(resolved);
+              step();
+            },
+            (error) => {
+              this.#fail(error);
+              this.#filling = false;
+            },
+          );
+          return;
+        }
+        this.#submit(items);
+      }
+      this.#filling = false;
+    };
+    step();
+  }
+
+  #submit(items: unknown[]): void {
+    if (items.length === 0) {
+      this.#exhausted = true;
+      this.#notify();
+      return;
+    }
+    if (this.#failure || this.#finished) return;
+    this.#pulled += items.length;
+    const chunk: Chunk = { index: this.#chunks++, size: items.length, settled: false };
+    const sink: TaskSink = {
+      onStart: () => {},
+      onResult: (value) => this.#settleChunk(chunk, value as unknown[], undefined),
+      onError: (error) => this.#settleChunk(chunk, undefined, error),
+    };
+    this.#outstanding.push(chunk);
+    try {
+      const payload = this.#options.prepare ? this.#options.prepare(items) : items;
+      chunk.task = this.#scheduler.submit(this.#spec, [payload], sink, {
+        kind: this.#kind,
+        units: items.length,
+        timeout: this.#options.timeout,
+        signal: this.#options.signal,
+      });
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #settleChunk(chunk: Chunk, results: unknown[] | undefined, error: unknown): void {
+    if (chunk.settled) return;
+    chunk.settled = true;
+    if (results) {
+      if (this.#options.settle) {
+        chunk.results = results.map(settledItem);
+        for (const r of chunk.results) if (!(r as SettledItem<unknown>).ok) this.#failedCount++;
+      } else chunk.results = results;
+      this.#done += results.length;
+      if (!this.#options.ordered) this.#ready.push(chunk);
+    } else {
+      chunk.error = error;
+      this.#failedCount += chunk.size;
+      this.#fail(error);
+    }
+    this.#options.reporter?.update(this.#done, this.#failedCount, this.#source.length);
+    this.#notify();
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failure || this.#finished) return;
+    this.#failure = { error };
+    this.#cancelOutstanding();
+    this.#notify();
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  #cancelOutstanding(): void {
+    for (let c = this.#outstanding.shift(); c; c = this.#outstanding.shift())
+      c.task?.cancelQueued();
+    this.#source.close();
+  }
+
+  #stop(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#cancelOutstanding();
+    if (this.#abortListener)
+      this.#options.signal!.removeEventListener('abort', this.#abortListener);
+    this.#options.reporter?.finish();
+  }
+}
+
+/** What `SETTLE` mode yields per item. */
+export type SettledItem<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
+function settledItem(raw: unknown): SettledItem<unknown> {
+  const [ok, value] = raw as [boolean, unknown];
+  if (ok) return { ok: true, value };
+  return { ok: false, error: rebuildError(value as any) };
+}
+
+function abortError(signal: AbortSignal): unknown {
+  return signal.reason instanceof CancelledError
+    ? signal.reason
+    : new CancelledError('the map was aborted', signal.reason);
+}

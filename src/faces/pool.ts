@@ -1,0 +1,305 @@
+import { type BackendName, resolveBackend } from '../backends/resolve.js';
+import type { Backend, ResourceLimits } from '../backends/types.js';
+import { type PrepareContext, prepareArgs, prepareValue } from '../codec/prepare.js';
+import type { Transferable } from '../codec/transferable.js';
+import { cpuCount } from '../cpu.js';
+import { Future } from '../engine/future.js';
+import { Scheduler } from '../engine/scheduler.js';
+import type { PoolStats } from '../engine/stats.js';
+import { UnsupportedError } from '../errors.js';
+import { describe, taskSpec } from '../tasks/define.js';
+import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
+import type { TaskSpec } from '../tasks/types.js';
+import { type MapOptions, MapRun, type SettledItem } from './map.js';
+import { progressReporter } from './progress.js';
+
+type AnyTask = (...args: any[]) => any;
+type Item<F extends AnyTask> = Parameters<F>[0];
+type Result<F extends AnyTask> = Awaited<ReturnType<F>>;
+type Input<T> = Iterable<T> | AsyncIterable<T>;
+
+/** Options of `new Pool()`; every one has a default. */
+export interface PoolOptions {
+  /** Where workers run: `'threads'` (default), `'processes'`, `'inline'`, or a backend object such as `redis(...)`. */
+  backend?: BackendName | Backend;
+  /** Workers at most, started on demand. Default: `cpuCount()`. For `'inline'`, tasks in flight. */
+  workers?: number;
+  /** Tasks each worker runs at once (async tasks interleave). Default 1. */
+  concurrency?: number;
+  /** Queued tasks at most: beyond it `submit` throws `SPINDLE_QUEUE_FULL` and `map` waits. Default: unlimited. */
+  maxQueue?: number;
+  /** Milliseconds a task may run, from its start; over it the task rejects with `SPINDLE_TIMEOUT` and a stuck worker is replaced. */
+  taskTimeout?: number;
+  /** Re-runs of a task whose worker died. Default 0. */
+  retries?: number;
+  /** A worker is replaced after running this many tasks. */
+  maxTasksPerWorker?: number;
+  /** Milliseconds an idle worker waits before it stops; the pool restarts workers on demand. */
+  idleTimeout?: number;
+  /** Runs once in each worker before its first task, with `initArgs`. */
+  initializer?: AnyTask;
+  initArgs?: unknown[];
+  /** Memory limits per worker, as `worker_threads`; processes map the heap limit to `--max-old-space-size`. */
+  resourceLimits?: ResourceLimits;
+  /** Typed arrays larger than this (bytes) are moved to shared memory once per call instead of copied per task. Default 1 MB; `Infinity` turns it off. */
+  maxNbytes?: number;
+}
+
+/** Per-call options of `submitWith`. */
+export interface SubmitOptions {
+  /** Aborting cancels the task: dropped if queued, stopped if running. */
+  signal?: AbortSignal;
+  /** Milliseconds the task may run, from its start. */
+  timeout?: number;
+  /** ArrayBuffers to move to the worker instead of copying (they become unusable here). */
+  transfer?: Transferable[];
+}
+
+const DEFAULT_MAX_NBYTES = 1024 * 1024;
+
+/**
+ * A pool of workers: `multiprocessing.Pool` and a `concurrent.futures` executor in one.
+ *
+ * ```ts
+ * await using pool = new Pool();
+ * const cubes = await pool.map(tasks.cube, [1, 2, 3]);   // number[]
+ * const f = pool.submit(tasks.cube, 4);                  // Future<number>
+ * ```
+ */
+export class Pool {
+  readonly #scheduler: Scheduler;
+  readonly #backend: Backend;
+  readonly #maxNbytes: number | undefined;
+
+  constructor(options: PoolOptions = {}) {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeErrorWithHint(
+        `Pool options must be an object, got ${describe(options)}`,
+        'pass new Pool({ workers: 4 })',
+      );
+    }
+    const backend = resolveBackend(options.backend);
+    const workers = positiveInt(options.workers ?? cpuCount(), 'workers');
+    const concurrency = positiveInt(options.concurrency ?? 1, 'concurrency');
+    const maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
+    if (!(maxQueue >= 1))
+      throw new RangeErrorWithHint(
+        `maxQueue must be ≥ 1, got ${maxQueue}`,
+        'leave it out for no limit',
+      );
+    const retries = options.retries ?? 0;
+    if (!Number.isInteger(retries) || retries < 0)
+      throw new RangeErrorWithHint(
+        `retries must be a whole number ≥ 0, got ${retries}`,
+        'use 0 to never re-run',
+      );
+    const taskTimeout = optionalMs(options.taskTimeout, 'taskTimeout');
+    const idleTimeout = optionalMs(options.idleTimeout, 'idleTimeout');
+    const maxTasksPerWorker =
+      options.maxTasksPerWorker === undefined
+        ? undefined
+        : positiveInt(options.maxTasksPerWorker, 'maxTasksPerWorker');
+    const initializer =
+      options.initializer === undefined ? undefined : taskSpec(options.initializer, 'initializer');
+    if (options.initArgs !== undefined && !Array.isArray(options.initArgs)) {
+      throw new TypeErrorWithHint(
+        `initArgs must be an array, got ${describe(options.initArgs)}`,
+        'pass initArgs: [a, b]',
+      );
+    }
+    this.#backend = backend;
+    this.#maxNbytes =
+      options.maxNbytes === Number.POSITIVE_INFINITY
+        ? undefined
+        : (options.maxNbytes ?? DEFAULT_MAX_NBYTES);
+    this.#scheduler = new Scheduler({
+      backend,
+      workers,
+      concurrency,
+      maxQueue,
+      taskTimeout,
+      retries,
+      maxTasksPerWorker,
+      idleTimeout,
+      initializer,
+      initArgs: options.initArgs ?? [],
+      resourceLimits: options.resourceLimits,
+    });
+  }
+
+  /** Runs `task(...args)` on a worker; the Future settles with its result. */
+  submit<F extends AnyTask>(task: F, ...args: Parameters<F>): Future<Result<F>> {
+    return this.submitWith({}, task, ...args);
+  }
+
+  /** `submit` with per-call options: `signal`, `timeout`, `transfer`. */
+  submitWith<F extends AnyTask>(
+    options: SubmitOptions,
+    task: F,
+    ...args: Parameters<F>
+  ): Future<Result<F>> {
+    const spec = this.#spec(task);
+    const future = new Future<Result<F>>();
+    const ctx = options.transfer ? undefined : this.#prepareContext();
+    const prepared = ctx ? prepareArgs(args, ctx) : args;
+    const handle = this.#scheduler.submit(spec, prepared, future, {
+      signal: options.signal,
+      timeout: optionalMs(options.timeout, 'timeout'),
+      transfer: options.transfer,
+    });
+    future._attach(handle);
+    return future;
+  }
+
+  /** Runs `task(...args)` on a worker and resolves with its result. */
+  apply<F extends AnyTask>(task: F, ...args: Parameters<F>): Promise<Result<F>> {
+    return Promise.resolve(this.submit(task, ...args));
+  }
+
+  /** `task(item)` for every item, in parallel; resolves with the results in input order. */
+  map<F extends AnyTask>(
+    task: F,
+    items: Input<Item<F>>,
+    options: MapOptions = {},
+  ): Promise<Result<F>[]> {
+    try {
+      return this.#run<Result<F>>(task, items, options, { ordered: true }).all();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Like `map`, but yields results lazily in input order; lazy input is pulled with bounded look-ahead. */
+  imap<F extends AnyTask>(
+    task: F,
+    items: Input<Item<F>>,
+    options: MapOptions = {},
+  ): AsyncIterableIterator<Result<F>> {
+    return this.#run<Result<F>>(task, items, options, { ordered: true });
+  }
+
+  /** Like `imap`, but yields results as they complete. */
+  imapUnordered<F extends AnyTask>(
+    task: F,
+    items: Input<Item<F>>,
+    options: MapOptions = {},
+  ): AsyncIterableIterator<Result<F>> {
+    return this.#run<Result<F>>(task, items, options, { ordered: false });
+  }
+
+  /** `task(...args)` for every argument tuple; resolves with the results in input order. */
+  starmap<F extends AnyTask>(
+    task: F,
+    argTuples: Input<Parameters<F>>,
+    options: MapOptions = {},
+  ): Promise<Result<F>[]> {
+    try {
+      return this.#run<Result<F>>(task, argTuples, options, { ordered: true, star: true }).all();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Like `imap`, but every item settles on its own, `{ ok: true, value }` or
+   * `{ ok: false, error }`, and a failure does not stop the rest.
+   */
+  imapSettled<F extends AnyTask>(
+    task: F,
+    items: Input<Item<F>>,
+    options: MapOptions = {},
+  ): AsyncIterableIterator<SettledItem<Result<F>>> {
+    return this.#run<SettledItem<Result<F>>>(task, items, options, { ordered: true, settle: true });
+  }
+
+  /** Counts, durations and worker states; see {@link PoolStats}. */
+  stats(): PoolStats {
+    return this.#scheduler.stats();
+  }
+
+  /** Finishes queued work, then stops the workers. New work is refused with `SPINDLE_POOL_CLOSED`. */
+  close(): Promise<void> {
+    return this.#scheduler.close();
+  }
+
+  /** Stops now: queued and running work rejects with `SPINDLE_POOL_CLOSED`. */
+  terminate(): Promise<void> {
+    return this.#scheduler.terminate();
+  }
+
+  /** `await using pool = new Pool()` closes the pool at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** @internal for faces built on this pool (parallel, graphs, parallelFor, executors). */
+  get _scheduler(): Scheduler {
+    return this.#scheduler;
+  }
+
+  /** @internal */
+  get _backend(): Backend {
+    return this.#backend;
+  }
+
+  #run<R>(
+    task: AnyTask,
+    items: unknown,
+    options: MapOptions,
+    mode: { ordered: boolean; star?: boolean; settle?: boolean },
+  ): MapRun<R> {
+    if (options === null || typeof options !== 'object') {
+      throw new TypeErrorWithHint(
+        `map options must be an object, got ${describe(options)}`,
+        'pass { chunksize, signal, timeout, progress }',
+      );
+    }
+    const spec = this.#spec(task);
+    const timeout = optionalMs(options.timeout, 'timeout');
+    const ctx = this.#prepareContext();
+    return new MapRun<R>(this.#scheduler, spec, items, {
+      ...options,
+      timeout,
+      ...mode,
+      prepare: ctx ? (chunk) => prepareValue(chunk, ctx) as unknown[] : undefined,
+      reporter: options.progress ? progressReporter(options.progress) : undefined,
+    });
+  }
+
+  #spec(task: unknown): TaskSpec {
+    const spec = taskSpec(task);
+    if (this.#backend.moduleTasksOnly && spec.def.t !== 'm') {
+      throw new UnsupportedError(
+        `the ${this.#backend.name} backend runs only module tasks, and ${spec.label} is an inline function: ` +
+          'code is never shipped to remote workers. Define it with defineTasks(import.meta.url, { ... }) in a module the workers load',
+      );
+    }
+    return spec;
+  }
+
+  #prepareContext(): PrepareContext | undefined {
+    if (this.#backend.name === 'inline') return undefined;
+    return { maxNbytes: this.#maxNbytes, sharesMemory: this.#backend.sharesMemory };
+  }
+}
+
+function positiveInt(value: unknown, name: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new RangeErrorWithHint(
+      `${name} must be a whole number ≥ 1, got ${describe(value)}`,
+      `for example { ${name}: 2 }`,
+    );
+  }
+  return value;
+}
+
+function optionalMs(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
+    throw new RangeErrorWithHint(
+      `${name} must be a positive number of milliseconds, got ${describe(value)}`,
+      `for example { ${name}: 5000 }`,
+    );
+  }
+  return value;
+}

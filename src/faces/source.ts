@@ -1,0 +1,91 @@
+import { describe } from '../tasks/define.js';
+import { TypeErrorWithHint } from '../tasks/hints.js';
+
+/** Pulls items in chunks from an array, a lazy iterable or an async iterable. */
+export interface ItemSource<T> {
+  /** Total items, when known up front (arrays and sized collections). */
+  readonly length: number | undefined;
+  /** Up to `size` more items; an empty array means the input is exhausted. */
+  take(size: number): T[] | Promise<T[]>;
+  /** Stops a lazy input early (calls its iterator's `return`). */
+  close(): void;
+}
+
+export function itemSource<T>(items: unknown, what = 'items'): ItemSource<T> {
+  if (Array.isArray(items)) return arraySource(items as T[]);
+  if ((items !== null && typeof items === 'object') || typeof items === 'string') {
+    const obj = items as Record<symbol, unknown>;
+    if (typeof obj[Symbol.iterator] === 'function') {
+      const length = ArrayBuffer.isView(items)
+        ? (items as unknown as { length: number }).length
+        : undefined;
+      return iteratorSource((items as Iterable<T>)[Symbol.iterator](), length);
+    }
+    if (typeof obj[Symbol.asyncIterator] === 'function') {
+      return asyncIteratorSource((items as AsyncIterable<T>)[Symbol.asyncIterator]());
+    }
+  }
+  throw new TypeErrorWithHint(
+    `${what} must be an array, an iterable or an async iterable, got ${describe(items)}`,
+    'pass an array, a generator, or a stream of values',
+  );
+}
+
+function arraySource<T>(items: T[]): ItemSource<T> {
+  let at = 0;
+  return {
+    length: items.length,
+    take(size) {
+      const chunk = items.slice(at, at + size);
+      at += chunk.length;
+      return chunk;
+    },
+    close() {
+      at = items.length;
+    },
+  };
+}
+
+function iteratorSource<T>(iterator: Iterator<T>, length: number | undefined): ItemSource<T> {
+  let finished = false;
+  return {
+    length,
+    take(size) {
+      const chunk: T[] = [];
+      while (!finished && chunk.length < size) {
+        const step = iterator.next();
+        if (step.done) finished = true;
+        else chunk.push(step.value);
+      }
+      return chunk;
+    },
+    close() {
+      if (!finished) {
+        finished = true;
+        iterator.return?.();
+      }
+    },
+  };
+}
+
+function asyncIteratorSource<T>(iterator: AsyncIterator<T>): ItemSource<T> {
+  let finished = false;
+  return {
+    length: undefined,
+    async take(size) {
+      const chunk: T[] = [];
+      while (!finished && chunk.length < size) {
+        const step = await iterator.next();
+        if (step.done) finished = true;
+        else chunk.push(step.value);
+      }
+      return chunk;
+    },
+    close() {
+      if (!finished) {
+        finished = true;
+        void Promise.resolve(iterator.return?.()).catch(() => {});
+      }
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { createRequire } from 'node:module';
+import { InlineCaptureError, InlineSourceError } from '../errors.js';
+
+/**
+ * Helpers that compilers inject into function bodies (esbuild/tsx's `__name` under keepNames,
+ * TypeScript's `__awaiter` for older targets, esbuild's class-field helpers). The worker
+ * supplies them, so a function compiled by tsx or tsc still runs after its source travels.
+ */
+export const COMPILER_HELPERS = [
+  '__name',
+  '__awaiter',
+  '__publicField',
+  '__defProp',
+  '__defNormalProp',
+  '__async',
+] as const;
+
+/**
+ * Names the worker's global scope has but the caller's may not see through `globalThis`
+ * (module-scoped in ESM), plus CommonJS names that do not exist in a worker at all.
+ */
+const COMMONJS_ONLY = new Set(['require', 'module', 'exports', '__dirname', '__filename']);
+
+type Parser = typeof import('acorn');
+type ScopeAnalyzer = typeof import('eslint-scope');
+let parser: Parser | undefined;
+let analyzer: ScopeAnalyzer | undefined;
+
+/** Loaded on the first inline task, so importing spindle stays cheap for module-task users. */
+function tools(): { parser: Parser; analyzer: ScopeAnalyzer } {
+  if (!parser || !analyzer) {
+    const require = createRequire(import.meta.url);
+    parser = require('acorn') as Parser;
+    analyzer = require('eslint-scope') as ScopeAnalyzer;
+  }
+  return { parser, analyzer };
+}
+
+/**
+ * Checks that a function can run from its source alone and returns an expression that
+ * evaluates to it. Every free name must be a global, a compiler helper, or in `captured`;
+ * otherwise the error names the variables and shows the `inline(fn, { name })` fix.
+ */
+export function checkInlineSource(
+  fn: (...args: any[]) => unknown,
+  captured: readonly string[],
+): string {
+  const source = Function.prototype.toString.call(fn);
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(source)) {
+    throw new InlineSourceError(
+      `cannot send ${fn.name || 'this function'} to a worker: it is native or bound, so its source is not available; ` +
+        'wrap it in a function of your own, or define it as a module task with defineTasks(import.meta.url, {...})',
+    );
+  }
+  const { parser, analyzer } = tools();
+  const parsed = parseFunction(parser, source);
+  if (!parsed) {
+    throw new InlineSourceError(
+      `cannot send ${fn.name || 'this function'} to a worker: its source does not parse as a function expression ` +
+        `(${source.slice(0, 80)}); define it as a module task with defineTasks(import.meta.url, {...})`,
+    );
+  }
+  const scopes = analyzer.analyze(
+    parsed.ast as any,
+    { ecmaVersion: 2022, sourceType: 'script' } as any,
+  );
+  const allowed = new Set<string>([...captured, ...COMPILER_HELPERS]);
+  const free = new Set<string>();
+  for (const ref of scopes.globalScope!.through) {
+    const name = ref.identifier.name;
+    if (allowed.has(name)) continue;
+    if (!COMMONJS_ONLY.has(name) && name in globalThis) continue;
+    free.add(name);
+  }
+  if (free.size > 0) {
+    const names = [...free];
+    const list = names.map((n) => `'${n}'`).join(', ');
+    const fix = `inline(fn, { ${names.join(', ')} })`;
+    const commonjs = names.filter((n) => COMMONJS_ONLY.has(n));
+    const extra = commonjs.length
+      ? ` (${commonjs.join(', ')} ${commonjs.length > 1 ? 'are' : 'is'} CommonJS-only; in a task use await import('node:...') instead)`
+      : '';
+    throw new InlineCaptureError(
+      `the inline function ${fn.name || source.slice(0, 40)} uses ${list}, which ${names.length > 1 ? 'are' : 'is'} neither ` +
+        `a global nor captured${extra}. A task's source runs alone in a worker: pass the values with ${fix}, ` +
+        'or move the function into a module and use defineTasks(import.meta.url, {...}).',
+      names,
+    );
+  }
+  return parsed.expression;
+}
+
+interface Parsed {
+  ast: unknown;
+  expression: string;
+}
+
+/** Function expressions, arrows and classes parse in parentheses; methods only inside an object. */
+function parseFunction(parser: Parser, source: string): Parsed | undefined {
+  const options = { ecmaVersion: 'latest', sourceType: 'script', ranges: true } as const;
+  try {
+    const ast = parser.parse(`(${source})`, options);
+    return { ast, expression: `(${source})` };
+  } catch {
+    // not an expression on its own: try a method
+  }
+  try {
+    const ast = parser.parse(`({${source}})`, options);
+    return { ast, expression: `((o) => o[Object.keys(o)[0]])({${source}})` };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,19 @@
+/**
+ * The first code a worker runs, in a worker thread or a child process: it connects a
+ * WorkerRuntime to the channel it was started with.
+ */
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { ToWorker } from '../engine/protocol.js';
+import { WorkerRuntime } from './runtime.js';
+import { markWorker } from './where.js';
+
+markWorker();
+if (!isMainThread && parentPort) {
+  const port = parentPort;
+  const runtime = new WorkerRuntime((message) => port.postMessage(message));
+  port.on('message', (message: ToWorker) => runtime.handle(message));
+  runtime.handle((workerData as { init: ToWorker }).init);
+} else if (typeof process.send === 'function') {
+  const { startProcessWorker } = await import('./process-entry.js');
+  startProcessWorker();
+}

@@ -1,0 +1,338 @@
+import { findUncloneable } from '../codec/clone-path.js';
+import { serializeError, type WireError } from '../codec/errors.js';
+import {
+  type FromWorker,
+  RESULT_STRIDE,
+  ResultStatus,
+  TASK_STRIDE,
+  TaskKind,
+  type ToWorker,
+} from '../engine/protocol.js';
+import { CancelledError, CloneError, TaskModuleError } from '../errors.js';
+import { registeredTask } from '../tasks/define.js';
+import type { ModuleTaskDef, TaskDef } from '../tasks/types.js';
+import { compileInline } from './compile.js';
+
+type AnyFn = (...args: any[]) => unknown;
+type Post = (message: FromWorker) => void;
+
+/** Results are sent at least this often while a long batch runs, so the caller sees progress. */
+const FLUSH_EVERY_MS = 4;
+
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+
+let currentTask: { runtime: WorkerRuntime; id: number } | undefined;
+const neverAborted = new AbortController().signal;
+
+/**
+ * The AbortSignal of the task that is running now, for cooperative cancellation: it fires when
+ * the caller aborts or the task times out. Read it synchronously at the start of the task
+ * (before any `await`). Outside a task it returns a signal that never fires.
+ */
+export function taskSignal(): AbortSignal {
+  if (!currentTask) return neverAborted;
+  return currentTask.runtime.signalFor(currentTask.id);
+}
+
+/**
+ * Runs tasks for one worker: the same code inside a worker thread, a child process, or the
+ * caller's own thread (inline backend). It only speaks the protocol; the backend moves bytes.
+ */
+export class WorkerRuntime {
+  readonly #post: Post;
+  readonly #fns = new Map<number, AnyFn | Promise<AnyFn>>();
+  readonly #defs = new Map<number, TaskDef>();
+  #queue: unknown[] = [];
+  #head = 0;
+  #running = 0;
+  #limit = 1;
+  #out: unknown[] = [];
+  #lastFlush = 0;
+  #busyMs = 0;
+  #flushScheduled = false;
+  #ready: Promise<void> | undefined;
+  readonly #controllers = new Map<number, AbortController>();
+  readonly #aborted = new Set<number>();
+
+  constructor(post: Post) {
+    this.#post = post;
+  }
+
+  handle(message: ToWorker): void {
+    switch (message.op) {
+      case 'init':
+        this.#limit = message.concurrency;
+        this.#ready = this.#init(message);
+        break;
+      case 'run':
+        if (message.defs) for (const [id, def] of message.defs) this.#defs.set(id, def);
+        for (const item of message.tasks) this.#queue.push(item);
+        if (this.#ready) this.#ready.then(() => this.#pump());
+        else this.#pump();
+        break;
+      case 'abort':
+        for (const id of message.ids) {
+          this.#aborted.add(id);
+          this.#controllers
+            .get(id)
+            ?.abort(new CancelledError('the task was cancelled by the caller'));
+        }
+        break;
+      case 'limit':
+        this.#limit = message.concurrency;
+        this.#pump();
+        break;
+      case 'stop':
+        break;
+    }
+  }
+
+  signalFor(id: number): AbortSignal {
+    let controller = this.#controllers.get(id);
+    if (!controller) {
+      controller = new AbortController();
+      if (this.#aborted.has(id))
+        controller.abort(new CancelledError('the task was cancelled by the caller'));
+      this.#controllers.set(id, controller);
+    }
+    return controller.signal;
+  }
+
+  async #init(message: Extract<ToWorker, { op: 'init' }>): Promise<void> {
+    if (message.init) {
+      try {
+        const fn = await this.#resolve(-1, message.init);
+        await fn(...message.initArgs);
+      } catch (error) {
+        this.#post({ op: 'initFailed', error: serializeError(error) });
+        // Never run tasks on a worker whose initializer failed; the scheduler stops it.
+        await new Promise(() => {});
+      }
+    }
+    this.#ready = undefined;
+    this.#post({ op: 'ready' });
+  }
+
+  #pump(): void {
+    const queue = this.#queue;
+    while (this.#running < this.#limit && this.#head < queue.length) {
+      const at = this.#head;
+      this.#head += TASK_STRIDE;
+      const id = queue[at] as number;
+      const fnId = queue[at + 1] as number;
+      const kind = queue[at + 2] as number;
+      const args = queue[at + 3] as unknown[];
+      queue[at + 3] = undefined;
+      if (this.#aborted.has(id)) {
+        this.#aborted.delete(id);
+        this.#settle(
+          id,
+          ResultStatus.ERROR,
+          serializeError(new CancelledError('the task was cancelled before it started')),
+          0,
+        );
+        continue;
+      }
+      const fn = this.#fns.get(fnId);
+      if (fn === undefined || fn instanceof Promise) {
+        this.#running++;
+        this.#resolve(fnId, this.#defs.get(fnId)).then(
+          (resolved) => {
+            this.#running--;
+            this.#start(id, resolved, kind, args);
+            this.#pump();
+          },
+          (error) => {
+            this.#running--;
+            this.#settle(id, ResultStatus.ERROR, serializeError(error), 0);
+            this.#pump();
+          },
+        );
+        continue;
+      }
+      this.#start(id, fn, kind, args);
+      if (this.#out.length > 0 && performance.now() - this.#lastFlush > FLUSH_EVERY_MS)
+        this.#flush();
+    }
+    if (this.#head >= queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    }
+    if (this.#out.length > 0) this.#flush();
+  }
+
+  #start(id: number, fn: AnyFn, kind: number, args: unknown[]): void {
+    const started = performance.now();
+    let result: unknown;
+    currentTask = { runtime: this, id };
+    try {
+      result = kind === TaskKind.CALL ? fn(...args) : runChunk(fn, kind, args[0] as unknown[]);
+    } catch (error) {
+      currentTask = undefined;
+      this.#done(id, started);
+      this.#settle(id, ResultStatus.ERROR, serializeError(error), performance.now() - started);
+      return;
+    }
+    currentTask = undefined;
+    if (isThenable(result)) {
+      this.#running++;
+      result.then(
+        (value) => this.#asyncSettle(id, started, ResultStatus.OK, value),
+        (error) => this.#asyncSettle(id, started, ResultStatus.ERROR, serializeError(error)),
+      );
+      return;
+    }
+    this.#done(id, started);
+    this.#settle(id, ResultStatus.OK, result, performance.now() - started);
+  }
+
+  #asyncSettle(id: number, started: number, status: number, value: unknown): void {
+    this.#running--;
+    this.#done(id, started);
+    this.#settle(id, status, value, performance.now() - started);
+    if (!this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        this.#pump();
+        if (this.#out.length > 0) this.#flush();
+      });
+    }
+  }
+
+  #done(id: number, _started: number): void {
+    if (this.#controllers.size > 0) this.#controllers.delete(id);
+    if (this.#aborted.size > 0) this.#aborted.delete(id);
+  }
+
+  #settle(id: number, status: number, value: unknown, ms: number): void {
+    this.#busyMs += ms;
+    this.#out.push(id, status, value, ms);
+  }
+
+  #flush(): void {
+    const results = this.#out;
+    this.#out = [];
+    this.#lastFlush = performance.now();
+    const busyMs = this.#busyMs;
+    this.#busyMs = 0;
+    try {
+      this.#post({ op: 'done', results, busyMs });
+    } catch (error) {
+      this.#post({ op: 'done', results: replaceUncloneable(results, error), busyMs });
+    }
+  }
+
+  #resolve(fnId: number, def: TaskDef | undefined): Promise<AnyFn> {
+    const known = this.#fns.get(fnId);
+    if (known) return Promise.resolve(known);
+    if (!def)
+      return Promise.reject(new Error(`spindle internal error: no definition for task ${fnId}`));
+    const pending = Promise.resolve(this.#load(def));
+    if (fnId >= 0) {
+      this.#fns.set(fnId, pending);
+      pending.then(
+        (fn) => this.#fns.set(fnId, fn),
+        () => this.#fns.delete(fnId),
+      );
+    }
+    return pending;
+  }
+
+  #load(def: TaskDef): AnyFn | Promise<AnyFn> {
+    if (def.t === 'i') return compileInline(def, (inner) => this.#load(inner));
+    return loadModuleTask(def);
+  }
+}
+
+/** Imports a task module once per worker and finds the task in it. */
+export async function loadModuleTask(def: ModuleTaskDef): Promise<AnyFn> {
+  let loading = modules.get(def.url);
+  if (!loading) {
+    loading = import(def.url) as Promise<Record<string, unknown>>;
+    modules.set(def.url, loading);
+  }
+  let mod: Record<string, unknown>;
+  try {
+    mod = await loading;
+  } catch (error) {
+    modules.delete(def.url);
+    const reason = error instanceof Error ? error.message : String(error);
+    const hint =
+      /\.[mc]?tsx?$/.test(def.url) && /Unknown file extension/.test(reason)
+        ? '; a TypeScript task module needs the caller to run under tsx (node --import tsx), so workers can load it too'
+        : '';
+    throw new TaskModuleError(
+      `could not load the task module ${def.url} in a worker: ${reason}${hint}`,
+      def.url,
+      error,
+    );
+  }
+  const fn = registeredTask(def.url, def.name) ?? mod[def.name];
+  if (typeof fn !== 'function') {
+    const known = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
+    throw new TaskModuleError(
+      `the module ${def.url} has no task '${def.name}'${known.length ? ` (its exported functions: ${known.join(', ')})` : ''}; ` +
+        'define it with defineTasks(import.meta.url, { ... }) or export it as a function',
+      def.url,
+    );
+  }
+  return fn as AnyFn;
+}
+
+function runChunk(fn: AnyFn, kind: number, items: unknown[]): unknown {
+  const star = (kind & TaskKind.STAR) !== 0;
+  const settle = (kind & TaskKind.SETTLE) !== 0;
+  const out = new Array(items.length);
+  let async = false;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (settle) {
+      try {
+        const r = star ? fn(...(item as unknown[])) : fn(item);
+        if (isThenable(r)) {
+          async = true;
+          out[i] = Promise.resolve(r).then(
+            (v) => [true, v],
+            (e) => [false, serializeError(e)],
+          );
+        } else out[i] = [true, r];
+      } catch (e) {
+        out[i] = [false, serializeError(e)];
+      }
+    } else {
+      const r = star ? fn(...(item as unknown[])) : fn(item);
+      if (isThenable(r)) async = true;
+      out[i] = r;
+    }
+  }
+  return async ? Promise.all(out) : out;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    typeof value === 'object' &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
+/** A result that cannot be cloned fails its task alone, with the path to the bad part. */
+function replaceUncloneable(results: unknown[], error: unknown): unknown[] {
+  const out = results.slice();
+  for (let i = 0; i < out.length; i += RESULT_STRIDE) {
+    if (out[i + 1] !== ResultStatus.OK) continue;
+    const found = findUncloneable(out[i + 2], 'result');
+    if (found) {
+      out[i + 1] = ResultStatus.ERROR;
+      out[i + 2] = serializeError(
+        new CloneError(
+          `the task's ${found.path} cannot be sent back from the worker: ${found.reason}`,
+          found.path,
+          error,
+        ),
+      ) satisfies WireError;
+    }
+  }
+  return out;
+}
