@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /**
@@ -15,16 +17,31 @@ export function tsxApiUrl(): string | undefined {
   cached = null;
   const args = process.execArgv.join(' ');
   if (!/tsx/.test(args)) return undefined;
+  // `tsx` the CLI passes its loader by file URL; `node --import tsx` passes only the name.
   const loader = /(file:\/\/\S*?\/tsx\/dist\/)loader\.mjs/.exec(args);
   if (loader) {
     cached = `${loader[1]}esm/api/index.mjs`;
     return cached;
   }
-  try {
-    const require = createRequire(`${process.cwd()}/`);
-    cached = pathToFileURL(require.resolve('tsx/esm/api')).href;
-  } catch {
-    cached = null;
-  }
+  cached = resolveEsmApi(`${process.cwd()}/`) ?? resolveEsmApi(import.meta.url) ?? null;
   return cached ?? undefined;
+}
+
+/**
+ * The ESM build of `tsx/esm/api`, found from `base`. `require.resolve` would pick the CommonJS
+ * build, whose `register()` cannot be imported into a worker, so the package's exports map is
+ * read for the `import` condition instead.
+ */
+function resolveEsmApi(base: string): string | undefined {
+  try {
+    const pkgPath = createRequire(base).resolve('tsx/package.json');
+    const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'));
+    const entry = pkg.exports?.['./esm/api'];
+    const target: unknown =
+      typeof entry === 'string' ? entry : (entry?.import?.default ?? entry?.import ?? entry?.default);
+    if (typeof target !== 'string') return undefined;
+    return pathToFileURL(join(dirname(pkgPath), target)).href;
+  } catch {
+    return undefined;
+  }
 }
