@@ -38,7 +38,9 @@ function resolveEsmApi(base: string): string | undefined {
     const pkg = JSON.parse(readFileSync(pkgPath, 'utf8'));
     const entry = pkg.exports?.['./esm/api'];
     const target: unknown =
-      typeof entry === 'string' ? entry : (entry?.import?.default ?? entry?.import ?? entry?.default);
+      typeof entry === 'string'
+        ? entry
+        : (entry?.import?.default ?? entry?.import ?? entry?.default);
     if (typeof target !== 'string') return undefined;
     return pathToFileURL(join(dirname(pkgPath), target)).href;
   } catch {

@@ -67,8 +67,12 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
   readonly #kind: number;
   readonly #window: number;
   readonly #fixed: number | undefined;
-  /** Chunks submitted and not yet handed out, in input order. */
+  /** Chunks submitted and not yet handed out, in input order (ordered mode). */
   readonly #outstanding = new Deque<Chunk>();
+  /** Chunks submitted and not yet settled, to cancel them. */
+  readonly #live = new Set<Chunk>();
+  /** Chunks submitted and not yet handed out: what look-ahead is counted in. */
+  #unconsumed = 0;
   /** Settled chunks waiting to be handed out (unordered mode). */
   readonly #ready = new Deque<Chunk>();
   #pulled = 0;
@@ -83,6 +87,9 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
   #done = 0;
   #failedCount = 0;
   #abortListener: (() => void) | undefined;
+  /** The first failed chunk's error; imap raises it when it reaches that chunk, map at once. */
+  #firstError: { error: unknown; index: number } | undefined;
+  #failFast = false;
 
   constructor(scheduler: Scheduler, spec: TaskSpec, items: unknown, options: MapRunOptions) {
     if (options.chunksize !== undefined && options.chunksize !== 'auto') {
@@ -120,6 +127,7 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
 
   /** Collects every result into one array, in input order (the `map` face). */
   async all(): Promise<R[]> {
+    this.#failFast = true;
     const out: R[] = [];
     for (;;) {
       const chunk = await this.#nextChunk();
@@ -164,13 +172,18 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
         this.#stop();
         throw this.#failure.error;
       }
+      if (this.#firstError && (this.#failFast || !this.#options.ordered))
+        this.#fail(this.#firstError.error);
       const chunk = this.#options.ordered ? this.#peekOrdered() : this.#ready.shift();
-      if (chunk) {
+      if (chunk?.error !== undefined) this.#fail(chunk.error);
+      else if (chunk) {
         if (this.#options.ordered) this.#outstanding.shift();
+        this.#unconsumed--;
         this.#fill();
         return chunk;
       }
-      if (this.#exhausted && this.#outstanding.size === 0) {
+      if (this.#failure) continue;
+      if (this.#exhausted && this.#unconsumed === 0) {
         this.#stop();
         return undefined;
       }
@@ -186,7 +199,8 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
   }
 
   #fill(): void {
-    if (this.#filling || this.#exhausted || this.#failure || this.#finished) return;
+    if (this.#filling || this.#exhausted || this.#failure || this.#finished || this.#firstError)
+      return;
     this.#filling = true;
     const step = (): void => {
       while (
@@ -249,7 +263,9 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
       onResult: (value) => this.#settleChunk(chunk, value as unknown[], undefined),
       onError: (error) => this.#settleChunk(chunk, undefined, error),
     };
-    this.#outstanding.push(chunk);
+    if (this.#options.ordered) this.#outstanding.push(chunk);
+    this.#unconsumed++;
+    this.#live.add(chunk);
     try {
       const payload = this.#options.prepare ? this.#options.prepare(items) : items;
       chunk.task = this.#scheduler.submit(this.#spec, [payload], sink, {
@@ -266,6 +282,7 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
   #settleChunk(chunk: Chunk, results: unknown[] | undefined, error: unknown): void {
     if (chunk.settled) return;
     chunk.settled = true;
+    this.#live.delete(chunk);
     if (results) {
       if (this.#options.settle) {
         chunk.results = results.map(settledItem);
@@ -274,12 +291,25 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
       this.#done += results.length;
       if (!this.#options.ordered) this.#ready.push(chunk);
     } else {
-      chunk.error = error;
+      chunk.error = error ?? new Error('a task failed with undefined');
       this.#failedCount += chunk.size;
-      this.#fail(error);
+      this.#haltAfter(chunk);
     }
     this.#options.reporter?.update(this.#done, this.#failedCount, this.#source.length);
     this.#notify();
+  }
+
+  /**
+   * Stops pulling and drops queued chunks after a failed one; chunks before it still finish,
+   * so ordered iteration yields them before raising the error where it happened.
+   */
+  #haltAfter(failed: Chunk): void {
+    if (this.#firstError && this.#firstError.index < failed.index) return;
+    this.#firstError = { error: failed.error, index: failed.index };
+    for (const chunk of this.#live) {
+      if (chunk.index > failed.index && chunk.task?.cancelQueued()) this.#live.delete(chunk);
+    }
+    this.#source.close();
   }
 
   #fail(error: unknown): void {

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { Pool, PoolClosedError } from '../src/index.js';
+import { tasks } from './fixtures/tasks.js';
+
+const run = promisify(execFile);
+const script = (name: string) =>
+  fileURLToPath(new URL(`./fixtures/scripts/${name}`, import.meta.url));
+
+describe('pool lifecycle', () => {
+  test('close finishes queued work, then stops', async () => {
+    const pool = new Pool({ workers: 1 });
+    const pending = [
+      pool.apply(tasks.sleep, 30),
+      pool.apply(tasks.sleep, 30),
+      pool.apply(tasks.cube, 3),
+    ];
+    await pool.close();
+    assert.deepEqual(await Promise.all(pending), [30, 30, 27]);
+    assert.equal(pool.stats().workers, 0);
+  });
+
+  test('after close, new work is refused with SPINDLE_POOL_CLOSED', async () => {
+    const pool = new Pool({ workers: 1 });
+    await pool.close();
+    assert.throws(
+      () => pool.submit(tasks.cube, 1),
+      (e: unknown) => e instanceof PoolClosedError && e.code === 'SPINDLE_POOL_CLOSED',
+    );
+    await assert.rejects(pool.map(tasks.cube, [1]), PoolClosedError);
+  });
+
+  test('terminate stops now and rejects pending work with SPINDLE_POOL_CLOSED', async () => {
+    const pool = new Pool({ workers: 1 });
+    const running = pool.apply(tasks.sleep, 5_000).catch((e) => e);
+    const queued = pool.apply(tasks.cube, 2).catch((e) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    const started = Date.now();
+    await pool.terminate();
+    assert.ok(Date.now() - started < 2_000);
+    assert.equal((await running).code, 'SPINDLE_POOL_CLOSED');
+    assert.equal((await queued).code, 'SPINDLE_POOL_CLOSED');
+    assert.throws(() => pool.submit(tasks.cube, 1), PoolClosedError);
+  });
+
+  test('close of an unused pool resolves without starting workers', async () => {
+    const pool = new Pool();
+    await pool.close();
+    assert.equal(pool.stats().workers, 0);
+  });
+
+  test('workers start lazily, no more than the work needs', async () => {
+    const pool = new Pool({ workers: 4 });
+    assert.equal(pool.stats().workers, 0);
+    await pool.apply(tasks.cube, 1);
+    assert.equal(pool.stats().workers, 1);
+    await pool.close();
+  });
+
+  test('await using closes the pool at the end of the block', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', script('closes.ts')], {
+      timeout: 20_000,
+    });
+    assert.equal(stdout.trim(), '64\ndisposed');
+  });
+
+  test('a script that never closes its pool still exits by itself', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', script('forgets-close.ts')],
+      { timeout: 20_000 },
+    );
+    assert.match(stdout, /\[ 1, 8, 27 \]/);
+  });
+
+  test('the queue handles a million queued tasks', async () => {
+    const pool = new Pool({ workers: 2 });
+    const futures = [];
+    for (let i = 0; i < 1_000_000; i++) futures.push(pool.submit(tasks.identity, i));
+    const results = await Promise.all(futures);
+    assert.equal(results.length, 1_000_000);
+    assert.equal(results[999_999], 999_999);
+    await pool.close();
+  });
+
+  test('maxQueue makes submit throw SPINDLE_QUEUE_FULL and map wait', async () => {
+    const pool = new Pool({ workers: 1, maxQueue: 2 });
+    const held = [pool.submit(tasks.sleep, 50), pool.submit(tasks.sleep, 50)];
+    let error: any;
+    try {
+      for (let i = 0; i < 10; i++) held.push(pool.submit(tasks.sleep, 1));
+    } catch (e) {
+      error = e;
+    }
+    assert.equal(error?.code, 'SPINDLE_QUEUE_FULL');
+    assert.deepEqual(
+      await pool.map(tasks.cube, [1, 2, 3, 4, 5], { chunksize: 1 }),
+      [1, 8, 27, 64, 125],
+    );
+    await Promise.all(held);
+    await pool.close();
+  });
+});

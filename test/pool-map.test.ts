@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { Pool } from '../src/index.js';
+import { more, tasks } from './fixtures/tasks.js';
+
+const pool = new Pool({ workers: 2 });
+after(() => pool.close());
+
+describe('Pool.map family', () => {
+  test('map returns results in input order', async () => {
+    const xs = Array.from({ length: 8 }, (_, i) => i);
+    assert.deepEqual(await pool.map(tasks.cube, xs), [0, 1, 8, 27, 64, 125, 216, 343]);
+  });
+
+  test('map of an empty input resolves to an empty array', async () => {
+    assert.deepEqual(await pool.map(tasks.cube, []), []);
+  });
+
+  test('map keeps order across many adaptive chunks', async () => {
+    const xs = Array.from({ length: 50_000 }, (_, i) => i);
+    const out = await pool.map(tasks.identity, xs);
+    assert.equal(out.length, xs.length);
+    assert.ok(out.every((v, i) => v === i));
+  });
+
+  test('an explicit chunksize is honoured and results stay ordered', async () => {
+    const xs = Array.from({ length: 1000 }, (_, i) => i);
+    assert.deepEqual(
+      await pool.map(tasks.cube, xs, { chunksize: 7 }),
+      xs.map((x) => x ** 3),
+    );
+  });
+
+  test('a bad chunksize is a RangeError that says what to pass', async () => {
+    await assert.rejects(
+      pool.map(tasks.cube, [1], { chunksize: 0 }),
+      (e: Error) => e instanceof RangeError && /chunksize/.test(e.message),
+    );
+  });
+
+  test('map accepts a lazy iterable', async () => {
+    function* gen() {
+      for (let i = 0; i < 100; i++) yield i;
+    }
+    assert.deepEqual(
+      await pool.map(tasks.cube, gen()),
+      Array.from({ length: 100 }, (_, i) => i ** 3),
+    );
+  });
+
+  test('map accepts an async iterable', async () => {
+    async function* gen() {
+      for (let i = 0; i < 50; i++) {
+        if (i % 10 === 0) await new Promise((r) => setTimeout(r, 1));
+        yield i;
+      }
+    }
+    assert.deepEqual(
+      await pool.map(tasks.cube, gen()),
+      Array.from({ length: 50 }, (_, i) => i ** 3),
+    );
+  });
+
+  test('map of a non-iterable is a TypeError naming what to pass', async () => {
+    await assert.rejects(
+      pool.map(tasks.cube, 42 as any),
+      (e: Error) => e instanceof TypeError && /iterable/.test(e.message),
+    );
+  });
+
+  test('starmap spreads each tuple into the arguments', async () => {
+    assert.deepEqual(
+      await pool.starmap(tasks.add, [
+        [1, 2],
+        [3, 4],
+        [5, 6],
+      ]),
+      [3, 7, 11],
+    );
+  });
+
+  test('apply and submit run one call', async () => {
+    assert.equal(await pool.apply(tasks.add, 2, 3), 5);
+    assert.equal(await pool.submit(tasks.cube, 5), 125);
+  });
+
+  test('imap yields in input order even when later items finish first', async () => {
+    const delays = [60, 10, 30, 0, 20];
+    const out: number[] = [];
+    for await (const v of pool.imap(tasks.sleep, delays, { chunksize: 1 })) out.push(v);
+    assert.deepEqual(out, delays);
+  });
+
+  test('imapUnordered yields every result, fast ones first', async () => {
+    const out: number[] = [];
+    for await (const v of pool.imapUnordered(tasks.sleep, [300, 0, 0, 0], { chunksize: 1 }))
+      out.push(v);
+    assert.deepEqual(
+      [...out].sort((a, b) => a - b),
+      [0, 0, 0, 300],
+    );
+    assert.equal(out[out.length - 1], 300);
+  });
+
+  test('breaking out of imap over a huge generator pulls only a bounded look-ahead', async () => {
+    let pulled = 0;
+    function* huge() {
+      for (let i = 0; i < 10_000_000; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    const out: number[] = [];
+    for await (const v of pool.imap(tasks.cube, huge(), { chunksize: 10 })) {
+      out.push(v);
+      if (out.length === 20) break;
+    }
+    assert.deepEqual(
+      out,
+      Array.from({ length: 20 }, (_, i) => i ** 3),
+    );
+    assert.ok(pulled <= 400, `pulled ${pulled} items for 20 results`);
+  });
+
+  test('a lazy input is pulled with bounded look-ahead while the consumer is slow', async () => {
+    let pulled = 0;
+    function* gen() {
+      for (let i = 0; i < 1000; i++) {
+        pulled++;
+        yield i;
+      }
+    }
+    const it = pool.imap(tasks.identity, gen(), { chunksize: 5 });
+    await it.next();
+    await new Promise((r) => setTimeout(r, 100));
+    assert.ok(pulled < 200, `pulled ${pulled} while the consumer held one result`);
+    await it.return!();
+  });
+
+  test('an error in one item rejects map with that error', async () => {
+    await assert.rejects(pool.map(more.failAt, [1, 2, 3, 4], { chunksize: 1 }), /item 3 failed/);
+  });
+
+  test('imap yields the results before a failing item, then throws', async () => {
+    const seen: number[] = [];
+    await assert.rejects(async () => {
+      for await (const v of pool.imap(more.failAt, [1, 2, 3, 4], { chunksize: 1 })) seen.push(v);
+    }, /item 3 failed/);
+    assert.deepEqual(seen, [1, 2]);
+  });
+
+  test('imapSettled keeps going past failures and reports each item', async () => {
+    const out = [];
+    for await (const r of pool.imapSettled(more.failAt, [1, 2, 3, 4])) out.push(r);
+    assert.deepEqual(
+      out.map((r) => r.ok),
+      [true, true, false, true],
+    );
+    const bad = out[2];
+    assert.ok(!bad.ok && bad.error instanceof Error && /item 3 failed/.test(bad.error.message));
+  });
+
+  test('the pool goes on after a task fails', async () => {
+    await assert.rejects(pool.apply(tasks.fail, 'x'));
+    assert.equal(await pool.apply(tasks.cube, 2), 8);
+  });
+});
