@@ -1,8 +1,13 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { FromWorker } from '../engine/protocol.js';
+import type { DeathReport } from '../worker/process-entry.js';
 import { workerEntryUrl } from './entry-url.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
+
+/** How long to wait, after a worker exits, for its death report (see process-entry.ts). */
+const REPORT_WAIT_MS = 100;
 
 /**
  * Workers are child processes (`child_process.fork`) speaking the same protocol with
@@ -17,11 +22,27 @@ export class ProcessBackend implements Backend {
     const execArgv = [...process.execArgv];
     const heap = options.resourceLimits?.maxOldGenerationSizeMb;
     if (heap !== undefined) execArgv.push(`--max-old-space-size=${heap}`);
+    const young = options.resourceLimits?.maxYoungGenerationSizeMb;
+    if (young !== undefined) execArgv.push(`--max-semi-space-size=${Math.max(1, young / 2)}`);
+    const stack = options.resourceLimits?.stackSizeMb;
+    if (stack !== undefined) execArgv.push(`--stack-size=${Math.floor(stack * 1024)}`);
     const child: ChildProcess = fork(fileURLToPath(workerEntryUrl()), [], {
       serialization: 'advanced',
       execArgv,
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      // fd 4: the death report pipe
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
       env: { ...process.env, SPINDLE_WORKER: '1' },
+    });
+    const reportPipe = child.stdio[4] as Readable | null;
+    let reportText = '';
+    const reportEnded = new Promise<void>((resolve) => {
+      if (!reportPipe) return resolve();
+      reportPipe.setEncoding('utf8');
+      reportPipe.on('data', (chunk: string) => {
+        reportText += chunk;
+      });
+      reportPipe.on('end', resolve);
+      reportPipe.on('error', () => resolve());
     });
     child.on('message', (message: FromWorker) => events.message(message));
     let spawnError: Error | undefined;
@@ -29,34 +50,68 @@ export class ProcessBackend implements Backend {
       spawnError = error;
     });
     const gone = new Promise<void>((resolve) => {
-      child.once('exit', (code, signal) => {
-        events.exit({ code, signal, error: spawnError });
+      child.once('exit', async (code, signal) => {
+        // A grandchild may hold the pipe open, so the report is awaited only briefly.
+        await Promise.race([reportEnded, delay(REPORT_WAIT_MS)]);
+        const report = parseReport(reportText);
+        events.exit({
+          code,
+          signal,
+          error: spawnError ?? report?.error,
+          running: report ? report.running : undefined,
+        });
         resolve();
       });
     });
     child.send(options.init);
     let stopping: Promise<void> | undefined;
+    const ref = () => {
+      child.ref();
+      (child.channel as any)?.ref?.();
+      (reportPipe as any)?.ref?.();
+    };
     return {
       pid: child.pid,
       send: (message) => {
         if (!child.connected) throw new Error('the worker process is gone');
         child.send(message);
       },
-      ref: () => {
-        child.ref();
-        (child.channel as any)?.ref?.();
-      },
+      ref,
       unref: () => {
         child.unref();
         (child.channel as any)?.unref?.();
+        (reportPipe as any)?.unref?.();
       },
       terminate: () => {
         stopping ??= (async () => {
+          // Referenced again, or an idle (unreferenced) child's exit would never be heard.
+          ref();
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
           await gone;
         })();
         return stopping;
       },
     };
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function parseReport(text: string): { running?: number[]; error?: Error } | undefined {
+  if (!text) return undefined;
+  try {
+    const report = JSON.parse(text) as DeathReport;
+    let error: Error | undefined;
+    if (report.error) {
+      error = new Error(report.error.message);
+      error.name = report.error.name;
+      if (report.error.stack) error.stack = report.error.stack;
+      if (report.error.code !== undefined) (error as { code?: unknown }).code = report.error.code;
+    }
+    return { running: report.running ?? undefined, error };
+  } catch {
+    return undefined;
   }
 }

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { FromWorker } from '../engine/protocol.js';
+import { RUNNING_SLOTS, readRunning } from '../worker/runtime.js';
 import { workerEntryUrl } from './entry-url.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
 import { tsxApiUrl } from './typescript.js';
@@ -19,9 +20,19 @@ export class ThreadBackend implements Backend {
   readonly sharesMemory = true;
 
   start(options: WorkerStartOptions, events: WorkerEvents): WorkerChannel {
+    // The worker notes here which tasks it is running; it survives the thread, so a crash
+    // (even out of memory) blames only those tasks.
+    const running = new Float64Array(
+      new SharedArrayBuffer((RUNNING_SLOTS + 1) * Float64Array.BYTES_PER_ELEMENT),
+    );
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
-      workerData: { init: options.init, entry: workerEntryUrl().href, tsx: tsxApiUrl() },
+      workerData: {
+        init: options.init,
+        entry: workerEntryUrl().href,
+        tsx: tsxApiUrl(),
+        running,
+      },
       resourceLimits: options.resourceLimits,
     });
     let uncaught: Error | undefined;
@@ -35,7 +46,7 @@ export class ThreadBackend implements Backend {
     let exited: Promise<void> | undefined;
     const gone = new Promise<void>((resolve) => {
       worker.once('exit', (code) => {
-        events.exit({ code, signal: null, error: uncaught });
+        events.exit({ code, signal: null, error: uncaught, running: readRunning(running) });
         resolve();
       });
     });

@@ -7,6 +7,11 @@ export interface WorkerExit {
   signal: string | null;
   /** An uncaught error the worker reported before it died, if any. */
   error?: Error;
+  /**
+   * Ids of the tasks the worker was running when it died, when the backend knows them; the
+   * scheduler then blames only those and requeues the rest. Undefined means unknown.
+   */
+  running?: number[];
 }
 
 export interface WorkerEvents {

@@ -564,7 +564,7 @@ export class Scheduler {
     slot.stopping = true;
     this.#removeSlot(slot);
     if (slot.idleTimer) clearTimeout(slot.idleTimer);
-    const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    const how = describeExit(exit, this.options.resourceLimits);
     const why = exit.error ? `: ${exit.error.name}: ${exit.error.message}` : '';
     if (!slot.ready) {
       this.#startFailures++;
@@ -583,15 +583,17 @@ export class Scheduler {
       return;
     }
     this.#crashes++;
-    // With one task running at a time, the first unanswered tasks were running when the worker
-    // died; the ones behind them never started and go back to the queue as they are.
+    // Only the tasks the worker was running are blamed; the ones queued behind them never
+    // started and go back to the queue as they are. The backend usually knows which ran (see
+    // WorkerExit.running); otherwise the first `concurrency` unanswered ones are assumed to.
     const held = [...slot.inflight.values()];
     slot.inflight.clear();
     const running = Math.max(1, this.options.concurrency);
+    const known = exit.running ? new Set(exit.running) : undefined;
     const requeue: Task[] = [];
     held.forEach((task, index) => {
       if (task.zombie) return;
-      if (index >= running) {
+      if (known ? !known.has(task.id) : index >= running) {
         requeue.push(task);
         return;
       }
@@ -734,6 +736,15 @@ export class Scheduler {
     const waiters = this.#closeWaiters.splice(0);
     for (const resolve of waiters) resolve();
   }
+}
+
+function describeExit(exit: WorkerExit, limits: ResourceLimits | undefined): string {
+  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  // V8 aborts a process that reaches --max-old-space-size; say so, since nothing else will.
+  const heap = limits?.maxOldGenerationSizeMb;
+  if (heap !== undefined && (exit.signal === 'SIGABRT' || exit.code === 134) && !exit.error)
+    return `${how} (out of memory? its heap is limited to ${heap} MB by resourceLimits)`;
+  return how;
 }
 
 function abortReason(signal: AbortSignal): unknown {

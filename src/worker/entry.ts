@@ -10,9 +10,10 @@ import { markWorker } from './where.js';
 markWorker();
 if (!isMainThread && parentPort) {
   const port = parentPort;
-  const runtime = new WorkerRuntime((message) => port.postMessage(message));
+  const data = workerData as { init: ToWorker; running?: Float64Array };
+  const runtime = new WorkerRuntime((message) => port.postMessage(message), data.running);
   port.on('message', (message: ToWorker) => runtime.handle(message));
-  runtime.handle((workerData as { init: ToWorker }).init);
+  runtime.handle(data.init);
 } else if (typeof process.send === 'function') {
   const { startProcessWorker } = await import('./process-entry.js');
   startProcessWorker();

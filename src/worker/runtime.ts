@@ -53,9 +53,20 @@ export class WorkerRuntime {
   #ready: Promise<void> | undefined;
   readonly #controllers = new Map<number, AbortController>();
   readonly #aborted = new Set<number>();
+  readonly #runningIds: Float64Array;
 
-  constructor(post: Post) {
+  /**
+   * @param running where the ids of the tasks running now are kept (see {@link RunningTasks}):
+   *   shared with the caller for threads, so a worker that dies blames only what it ran.
+   */
+  constructor(post: Post, running: Float64Array = new Float64Array(RUNNING_SLOTS + 1)) {
     this.#post = post;
+    this.#runningIds = running;
+  }
+
+  /** Ids of the tasks started and not yet settled, or undefined if too many ran to track. */
+  runningTasks(): number[] | undefined {
+    return readRunning(this.#runningIds);
   }
 
   handle(message: ToWorker): void {
@@ -123,6 +134,7 @@ export class WorkerRuntime {
       const kind = queue[at + 2] as number;
       const args = queue[at + 3] as unknown[];
       queue[at + 3] = undefined;
+      markRunning(this.#runningIds, id);
       if (this.#aborted.has(id)) {
         this.#aborted.delete(id);
         this.#settle(
@@ -206,6 +218,7 @@ export class WorkerRuntime {
   }
 
   #settle(id: number, status: number, value: unknown, ms: number): void {
+    unmarkRunning(this.#runningIds, id);
     this.#busyMs += ms;
     this.#out.push(id, status, value, ms);
   }
@@ -243,6 +256,42 @@ export class WorkerRuntime {
     if (def.t === 'i') return compileInline(def, (inner) => this.#load(inner));
     return loadModuleTask(def);
   }
+}
+
+/**
+ * Running tasks are tracked in a Float64Array: slot 0 counts the ones that did not fit, the others hold
+ * task ids (0 = free). A worker thread's array lives on a SharedArrayBuffer the caller keeps,
+ * so after the thread dies (even out of memory) the caller still knows which tasks it was
+ * running; plain writes suffice because the caller reads only after the thread has exited.
+ */
+export const RUNNING_SLOTS = 64;
+
+function markRunning(slots: Float64Array, id: number): void {
+  for (let i = 1; i < slots.length; i++) {
+    if (slots[i] === 0) {
+      slots[i] = id;
+      return;
+    }
+  }
+  slots[0]++;
+}
+
+function unmarkRunning(slots: Float64Array, id: number): void {
+  for (let i = 1; i < slots.length; i++) {
+    if (slots[i] === id) {
+      slots[i] = 0;
+      return;
+    }
+  }
+  if (slots[0] > 0) slots[0]--;
+}
+
+/** The ids in a running-task array, or undefined when it overflowed (then nobody knows). */
+export function readRunning(slots: Float64Array): number[] | undefined {
+  if (slots[0] !== 0) return undefined;
+  const ids: number[] = [];
+  for (let i = 1; i < slots.length; i++) if (slots[i] !== 0) ids.push(slots[i]);
+  return ids;
 }
 
 /** Imports a task module once per worker and finds the task in it. */
