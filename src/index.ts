@@ -10,6 +10,7 @@ export type {
   WorkerExit,
   WorkerStartOptions,
 } from './backends/types.js';
+export { type SharedArrays, shared, type TypedArray } from './codec/shared.js';
 export { cpuCount } from './cpu.js';
 export { Future } from './engine/future.js';
 export type { DurationSummary } from './engine/histogram.js';
@@ -30,6 +31,21 @@ export {
   WorkerCrashedError,
   WorkerStartError,
 } from './errors.js';
+export {
+  Delayed,
+  type DelayedOptions,
+  delayed,
+  type Lazy,
+  type LazyArgs,
+} from './faces/delayed.js';
+export {
+  type Computed,
+  type ComputeOptions,
+  type ComputeResult,
+  compute,
+  type GraphErrorInfo,
+  toDot,
+} from './faces/graph.js';
 export type { MapOptions, ProgressCallback, ProgressInfo, SettledItem } from './faces/map.js';
 export { Pool, type PoolOptions, type SubmitOptions } from './faces/pool.js';
 export { defineTasks, inline } from './tasks/define.js';

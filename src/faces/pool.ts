@@ -10,6 +10,8 @@ import { UnsupportedError } from '../errors.js';
 import { describe, taskSpec } from '../tasks/define.js';
 import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
 import type { TaskSpec } from '../tasks/types.js';
+import { runGraph } from './graph/run.js';
+import type { ComputeResult } from './graph.js';
 import { type MapOptions, MapRun, type SettledItem } from './map.js';
 import { progressReporter } from './progress.js';
 
@@ -210,6 +212,26 @@ export class Pool {
     options: MapOptions = {},
   ): AsyncIterableIterator<SettledItem<Result<F>>> {
     return this.#run<SettledItem<Result<F>>>(task, items, options, { ordered: true, settle: true });
+  }
+
+  /**
+   * Runs lazy calls (`delayed(task)(...args)`) and everything they depend on, on this pool:
+   * one value for one call, an array for several. See `compute`.
+   */
+  compute<const T extends readonly unknown[]>(...calls: T): Promise<ComputeResult<T>> {
+    return this._computeValues(calls).then(
+      (results) => (calls.length === 1 ? results[0] : results) as ComputeResult<T>,
+    );
+  }
+
+  /** @internal the graph face: the graph behind `values`, run here; `values` with results in place. */
+  _computeValues(values: readonly unknown[], signal?: AbortSignal): Promise<unknown[]> {
+    const host = {
+      scheduler: this.#scheduler,
+      backend: this.#backend,
+      prepare: this.#prepareContext(),
+    };
+    return runGraph(host, values, signal);
   }
 
   /** Counts, durations and worker states; see {@link PoolStats}. */
