@@ -1,0 +1,88 @@
+/**
+ * Every README example runs here, as a user would run it, so none goes stale. A code block
+ * whose info string names a file (```ts file=tasks.ts) is written into an example folder;
+ * a block that also says `run` is executed with `node --import tsx`, with every file named
+ * before it in the README beside it. `import ... from 'spindle'` resolves to this package's
+ * build (package self-reference), so `npm run build` must run first (npm test does).
+ * A line `console.log(x); // expected` checks that stdout shows `expected`.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const readme = readFileSync(join(root, 'README.md'), 'utf8');
+
+interface Block {
+  file: string;
+  run: boolean;
+  code: string;
+  line: number;
+}
+
+function blocks(markdown: string): Block[] {
+  const out: Block[] = [];
+  const fence = /^```ts([^\n]*)\n([\s\S]*?)^```/gm;
+  for (let m = fence.exec(markdown); m; m = fence.exec(markdown)) {
+    const file = /\bfile=(\S+)/.exec(m[1])?.[1];
+    if (!file) continue;
+    out.push({
+      file,
+      run: /\brun\b/.test(m[1]),
+      code: m[2],
+      line: markdown.slice(0, m.index).split('\n').length,
+    });
+  }
+  return out;
+}
+
+function expectations(code: string): string[] {
+  const out: string[] = [];
+  for (const line of code.split('\n')) {
+    const m = /console\.log\(.*\);\s*\/\/\s*(.+)$/.exec(line);
+    if (m) out.push(m[1].trim());
+  }
+  return out;
+}
+
+const normalize = (s: string) => s.replace(/\s+/g, ' ').replace(/\[ /g, '[').replace(/ \]/g, ']');
+
+describe('README examples', () => {
+  const files = new Map<string, string>();
+  const all = blocks(readme);
+  test('the README has runnable examples', () => {
+    assert.ok(
+      all.some((b) => b.run),
+      'no ```ts file=... run block found',
+    );
+  });
+  all.forEach((block, index) => {
+    files.set(block.file, block.code);
+    if (!block.run) return;
+    const snapshot = new Map(files);
+    test(`the example at README line ${block.line} (${block.file}) runs`, {
+      timeout: 120_000,
+    }, async () => {
+      const dir = join(root, '.tmp', 'readme-examples', String(index));
+      rmSync(dir, { recursive: true, force: true });
+      mkdirSync(dir, { recursive: true });
+      for (const [name, code] of snapshot) writeFileSync(join(dir, name), code);
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', join(dir, block.file)], {
+        cwd: dir,
+        timeout: 110_000,
+        env: { ...process.env, SPINDLE_README_TEST: '1' },
+      });
+      for (const expected of expectations(block.code)) {
+        assert.ok(
+          normalize(stdout).includes(normalize(expected)),
+          `stdout lacks ${expected}:\n${stdout}`,
+        );
+      }
+    });
+  });
+});
