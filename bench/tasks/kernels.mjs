@@ -1,0 +1,59 @@
+/**
+ * The work itself, identical for every runner: the sequential loop calls these directly, and
+ * every pool's worker (spindle, piscina, tinypool, workerpool, the raw floor) runs the same
+ * functions. Plain JavaScript with no imports, so a worker loads it without tsx and every pool
+ * pays the same module cost. Each takes one argument, because piscina and tinypool pass one.
+ */
+
+/** W1, W1', scale, memory: the per-task overhead alone. */
+export function identity(x) {
+  return x;
+}
+
+/** W2: a CPU loop, `n` calibrated once to ~50 ms. */
+export function burn(n) {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += (i * i) % 7;
+  return s;
+}
+
+const P = 1_000_003;
+/** Iterations of W3's short loop; with the cube this is ~1 µs an item on a 2020s core. */
+export const W3_LOOP = 300;
+
+/** W3: cube mod a prime, then a short loop. Exact in doubles: every product stays < 2^53. */
+export function w3(x) {
+  const a = x % P;
+  let y = (((a * a) % P) * a) % P;
+  for (let k = 0; k < W3_LOOP; k++) y = (y * 31 + k) % P;
+  return y;
+}
+
+/** W3 in chunks: a list of items in, a list of results out (the caller joins them). */
+export function w3chunk(items) {
+  const out = new Array(items.length);
+  for (let i = 0; i < items.length; i++) out[i] = w3(items[i]);
+  return out;
+}
+
+/** W4: sum of squares of `a[lo..hi)`. */
+export function sumsq({ a, lo = 0, hi = a.length }) {
+  let s = 0;
+  for (let i = lo; i < hi; i++) s += a[i] * a[i];
+  return s;
+}
+
+/** W6: lowercase, split on spaces, count the words that contain 'a'. */
+export function words(text) {
+  const parts = text.toLowerCase().split(' ');
+  let n = 0;
+  for (let i = 0; i < parts.length; i++) if (parts[i].includes('a')) n++;
+  return n;
+}
+
+/** W6 in chunks: the total over a list of strings. */
+export function wordsChunk(texts) {
+  let n = 0;
+  for (let i = 0; i < texts.length; i++) n += words(texts[i]);
+  return n;
+}
