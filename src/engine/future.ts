@@ -1,4 +1,6 @@
 import { CancelledError, TimeoutError } from '../errors.js';
+import { describe } from '../tasks/define.js';
+import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
 
 /**
  * The state machine, stated once:
@@ -10,9 +12,13 @@ import { CancelledError, TimeoutError } from '../errors.js';
  * when it enters a process pool's call queue). `cancel()` succeeds only while PENDING. A running
  * task stopped by an AbortSignal or a timeout ends FINISHED with that error, except that an
  * abort marks it CANCELLED, since cancellation is what happened. Settling happens once; later
- * settles are ignored.
+ * settles are ignored. Waiters are woken before done-callbacks run, and both only after the
+ * state is final, so a callback always sees `done()`.
  */
 type State = 'PENDING' | 'RUNNING' | 'FINISHED' | 'CANCELLED';
+
+/** How a done future ended, for `wait()` and friends without creating a promise. */
+export type Outcome = 'pending' | 'value' | 'error' | 'cancelled';
 
 /** What the scheduler needs from whoever waits for a task. */
 export interface TaskSink {
@@ -68,27 +74,41 @@ export class Future<R> implements PromiseLike<R>, TaskSink {
     return true;
   }
 
-  /** The task's value; rejects with its error, or `SPINDLE_TIMEOUT` if `timeout` ms pass first (the task goes on). */
+  /**
+   * The task's value. Rejects with the task's error, with `SPINDLE_CANCELLED` if the future was
+   * cancelled, or with `SPINDLE_TIMEOUT` if `timeout` ms pass first; a timeout here does not
+   * cancel the task. `timeout: 0` only checks.
+   */
   async result(options: { timeout?: number } = {}): Promise<R> {
-    await this.#waitDone(options.timeout);
+    await this.#waitDone(waitTimeout(options, 'result'));
     if (this.#failed) throw this.#error;
     return this.#value as R;
   }
 
-  /** The task's error, or undefined if it succeeded; rejects with `SPINDLE_TIMEOUT` if `timeout` ms pass first. */
+  /**
+   * The task's error, or `undefined` if it succeeded. As in Python, a cancelled future has no
+   * exception to report: this rejects with `SPINDLE_CANCELLED`, and with `SPINDLE_TIMEOUT` if
+   * `timeout` ms pass first (the task goes on).
+   */
   async exception(options: { timeout?: number } = {}): Promise<unknown> {
-    await this.#waitDone(options.timeout);
+    await this.#waitDone(waitTimeout(options, 'exception'));
+    if (this.#state === 'CANCELLED') throw this.#error;
     return this.#failed ? this.#error : undefined;
   }
 
   /**
    * Calls `callback(future)` once the future is done, at once if it already is. An error
-   * thrown by the callback is reported as a process warning (type `SpindleCallbackError`,
-   * printed on stderr and seen by `process.on('warning')`), never swallowed and never thrown
-   * into the scheduler, as Python logs it.
+   * thrown by the callback is reported as a process warning named `SpindleCallbackError`
+   * (printed on stderr, seen by `process.on('warning')`, the error as its `cause`): never
+   * swallowed and never thrown into the scheduler, as Python logs it.
    */
   addDoneCallback(callback: (future: Future<R>) => void): void {
-    if (typeof callback !== 'function') throw new TypeError('addDoneCallback needs a function');
+    if (typeof callback !== 'function') {
+      throw new TypeErrorWithHint(
+        `addDoneCallback needs a function, got ${describe(callback)}`,
+        'pass (future) => { ... }',
+      );
+    }
     if (this.done()) {
       this.#invoke(callback);
       return;
@@ -114,6 +134,13 @@ export class Future<R> implements PromiseLike<R>, TaskSink {
 
   get [Symbol.toStringTag](): string {
     return `Future(${this.#state.toLowerCase()})`;
+  }
+
+  /** @internal how the future ended, read without creating a promise (an unobserved failure must stay unobserved). */
+  _outcome(): Outcome {
+    if (this.#state === 'CANCELLED') return 'cancelled';
+    if (this.#state !== 'FINISHED') return 'pending';
+    return this.#failed ? 'error' : 'value';
   }
 
   /** @internal */
@@ -154,6 +181,7 @@ export class Future<R> implements PromiseLike<R>, TaskSink {
 
   #waitDone(timeout: number | undefined): Promise<void> {
     if (this.done()) return Promise.resolve();
+    if (timeout === 0) return Promise.reject(notDoneIn(0));
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const waiter = () => {
@@ -164,9 +192,7 @@ export class Future<R> implements PromiseLike<R>, TaskSink {
       if (timeout !== undefined) {
         timer = setTimeout(() => {
           this.#waiters = this.#waiters?.filter((w) => w !== waiter);
-          reject(
-            new TimeoutError(`the future did not finish within ${timeout} ms (the task goes on)`),
-          );
+          reject(notDoneIn(timeout));
         }, timeout);
       }
     });
@@ -186,11 +212,38 @@ export class Future<R> implements PromiseLike<R>, TaskSink {
     try {
       callback(this);
     } catch (error) {
-      const warning = error instanceof Error ? error : new Error(String(error));
-      process.emitWarning(warning, {
-        type: 'SpindleCallbackError',
-        detail: 'thrown by a Future done-callback',
-      });
+      const reason = error instanceof Error ? error.message : String(error);
+      const warning = new Error(`a Future done-callback threw: ${reason}`, { cause: error });
+      warning.name = 'SpindleCallbackError';
+      // The callback's own stack says where the bug is; the warning's would point here.
+      if (error instanceof Error && error.stack) {
+        warning.stack = `${warning.name}: ${warning.message}\n${error.stack.split('\n').slice(1).join('\n')}`;
+      }
+      process.emitWarning(warning);
     }
   }
+}
+
+function notDoneIn(ms: number): TimeoutError {
+  return new TimeoutError(
+    `the future did not finish within ${ms} ms (the task goes on; cancel() it or pass a signal to stop it)`,
+  );
+}
+
+function waitTimeout(options: { timeout?: number }, method: string): number | undefined {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeErrorWithHint(
+      `${method}() takes an options object, got ${describe(options)}`,
+      `pass ${method}({ timeout: 1000 })`,
+    );
+  }
+  const { timeout } = options;
+  if (timeout === undefined || timeout === Number.POSITIVE_INFINITY) return undefined;
+  if (typeof timeout !== 'number' || !(timeout >= 0)) {
+    throw new RangeErrorWithHint(
+      `${method}() timeout must be a number of milliseconds ≥ 0, got ${describe(timeout)}`,
+      `pass ${method}({ timeout: 1000 }), or leave it out to wait as long as it takes`,
+    );
+  }
+  return timeout;
 }
