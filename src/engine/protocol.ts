@@ -47,4 +47,14 @@ export type FromWorker =
   | { op: 'ready' }
   | { op: 'initFailed'; error: WireError }
   /** flat `[id, status, value, runMs, …]` */
-  | { op: 'done'; results: unknown[]; busyMs: number };
+  | {
+      op: 'done';
+      results: unknown[];
+      /** wall time of the tasks settled in this message, summed */
+      busyMs: number;
+      /**
+       * the worker's event loop since its previous 'done': [active ms, idle ms], from
+       * performance.eventLoopUtilization(); the `concurrency: 'auto'` controller reads it
+       */
+      load?: [number, number];
+    };

@@ -121,6 +121,9 @@ export class Scheduler {
   #cancelled = 0;
   #crashes = 0;
 
+  /** Hears each worker's event-loop load with its results (the `concurrency: 'auto'` controller). */
+  onLoad: ((load: [active: number, idle: number], busyMs: number) => void) | undefined;
+
   constructor(options: SchedulerOptions) {
     this.options = options;
   }
@@ -473,6 +476,7 @@ export class Scheduler {
         break;
       case 'done':
         this.#onResults(slot, message.results);
+        if (this.onLoad && message.load) this.onLoad(message.load, message.busyMs);
         break;
     }
   }

@@ -67,7 +67,6 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
   readonly #source: ItemSource<unknown>;
   readonly #options: MapRunOptions;
   readonly #kind: number;
-  readonly #window: number;
   readonly #fixed: number | undefined;
   /** Chunks submitted and not yet handed out, in input order (ordered mode). */
   readonly #outstanding = new Deque<Chunk>();
@@ -114,8 +113,6 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
         : options.timeout !== undefined && options.chunksize === undefined
           ? 1
           : undefined;
-    const parallelism = scheduler.maxWorkers * Math.max(1, scheduler.options.concurrency);
-    this.#window = Math.max(4, 3 * parallelism);
     const signal = options.signal;
     if (signal) {
       if (signal.aborted) this.#fail(abortError(signal));
@@ -125,6 +122,12 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
       }
     }
     this.#fill();
+  }
+
+  /** Look-ahead in chunks; read each time, since `concurrency: 'auto'` moves it. */
+  #window(): number {
+    const scheduler = this.#scheduler;
+    return Math.max(4, 3 * scheduler.maxWorkers * Math.max(1, scheduler.options.concurrency));
   }
 
   /** Collects every result into one array, in input order (the `map` face). */
@@ -209,7 +212,7 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
         !this.#exhausted &&
         !this.#failure &&
         !this.#finished &&
-        this.#outstanding.size < this.#window
+        this.#outstanding.size < this.#window()
       ) {
         if (this.#scheduler.queued >= this.#scheduler.options.maxQueue) {
           this.#scheduler.whenQueueHasRoom().then(step, (e) => this.#fail(e));
