@@ -3,6 +3,7 @@ import type { Backend, ResourceLimits } from '../backends/types.js';
 import { type PrepareContext, prepareArgs, prepareValue } from '../codec/prepare.js';
 import type { Transferable } from '../codec/transferable.js';
 import { cpuCount } from '../cpu.js';
+import { AutoConcurrency } from '../engine/concurrency.js';
 import { Future } from '../engine/future.js';
 import { Scheduler } from '../engine/scheduler.js';
 import type { PoolStats } from '../engine/stats.js';
@@ -26,8 +27,11 @@ export interface PoolOptions {
   backend?: BackendName | Backend;
   /** Workers at most, started on demand. Default: `cpuCount()`. For `'inline'`, tasks in flight. */
   workers?: number;
-  /** Tasks each worker runs at once (async tasks interleave). Default 1. */
-  concurrency?: number;
+  /**
+   * Tasks each worker runs at once (async tasks interleave). Default 1. `'auto'` starts at 1
+   * and raises it while tasks mostly wait on I/O, lowering it again when they turn CPU-bound.
+   */
+  concurrency?: number | 'auto';
   /** Queued tasks at most: beyond it `submit` throws `SPINDLE_QUEUE_FULL` and `map` waits. Default: unlimited. */
   maxQueue?: number;
   /** Milliseconds a task may run, from its start; over it the task rejects with `SPINDLE_TIMEOUT` and a stuck worker is replaced. */
@@ -82,7 +86,10 @@ export class Pool {
     }
     const backend = resolveBackend(options.backend);
     const workers = positiveInt(options.workers ?? cpuCount(), 'workers');
-    const concurrency = positiveInt(options.concurrency ?? 1, 'concurrency');
+    const autoConcurrency = options.concurrency === 'auto';
+    const concurrency = autoConcurrency
+      ? 1
+      : positiveInt(options.concurrency ?? 1, 'concurrency', "or 'auto' for I/O-bound tasks");
     const maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
     if (!(maxQueue >= 1))
       throw new RangeErrorWithHint(
@@ -127,6 +134,7 @@ export class Pool {
       initArgs: options.initArgs ?? [],
       resourceLimits: options.resourceLimits,
     });
+    if (autoConcurrency) new AutoConcurrency(this.#scheduler);
   }
 
   /** Runs `task(...args)` on a worker; the Future settles with its result. */
@@ -305,11 +313,11 @@ export class Pool {
   }
 }
 
-function positiveInt(value: unknown, name: string): number {
+function positiveInt(value: unknown, name: string, alternative?: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
     throw new RangeErrorWithHint(
       `${name} must be a whole number ≥ 1, got ${describe(value)}`,
-      `for example { ${name}: 2 }`,
+      `for example { ${name}: 2 }${alternative ? `, ${alternative}` : ''}`,
     );
   }
   return value;
