@@ -17,6 +17,10 @@ export const ErrorCodes = {
   CLONE: 'SPINDLE_CLONE',
   QUEUE_FULL: 'SPINDLE_QUEUE_FULL',
   UNSUPPORTED: 'SPINDLE_UNSUPPORTED',
+  /** the cluster backend cannot reach Redis, or Redis lost the work */
+  REDIS_UNAVAILABLE: 'SPINDLE_REDIS_UNAVAILABLE',
+  /** a cluster worker refused a job (signature, or a task module it was not started with) */
+  JOB_REFUSED: 'SPINDLE_JOB_REFUSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

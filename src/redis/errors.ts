@@ -1,0 +1,20 @@
+import { ErrorCodes, SpindleError } from '../errors.js';
+
+/** Redis cannot be reached, stayed down too long, or lost jobs it held. */
+export class RedisUnavailableError extends SpindleError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.REDIS_UNAVAILABLE, message, { cause });
+    this.name = 'RedisUnavailableError';
+  }
+}
+
+/**
+ * A cluster worker refused a job: the job's signature is missing or wrong, or it names a task
+ * module the worker was not started with. Refusals are never retried.
+ */
+export class JobRefusedError extends SpindleError {
+  constructor(message: string) {
+    super(ErrorCodes.JOB_REFUSED, message);
+    this.name = 'JobRefusedError';
+  }
+}
