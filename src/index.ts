@@ -47,6 +47,8 @@ export {
   toDot,
 } from './faces/graph.js';
 export type { MapOptions, ProgressCallback, ProgressInfo, SettledItem } from './faces/map.js';
+export { type ParallelOptions, type ParallelRunner, parallel } from './faces/parallel.js';
+export { type ParallelForOptions, parallelFor } from './faces/parallel-for.js';
 export { Pool, type PoolOptions, type SubmitOptions } from './faces/pool.js';
 export { defineTasks, inline } from './tasks/define.js';
 export { taskSignal } from './worker/runtime.js';
