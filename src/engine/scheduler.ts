@@ -314,6 +314,9 @@ export class Scheduler {
 
   #accepts(slot: Slot, task: Task, cost: number): boolean {
     if (!slot.ready || slot.stopping) return false;
+    // A worker due for recycling gets no more than its remaining tasks, pipelining included.
+    const max = this.options.maxTasksPerWorker;
+    if (max !== undefined && slot.tasksRun + slot.inflight.size >= max) return false;
     if (slot.inflight.size < this.options.concurrency) {
       // A timed task must start as soon as it arrives, so its clock is honest.
       return task.timeout === undefined || slot.inflight.size === 0 || this.options.concurrency > 1;
