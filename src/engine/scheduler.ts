@@ -548,6 +548,8 @@ export class Scheduler {
     for (const task of requeue.reverse()) this.#requeue(task, false);
     void slot.channel.terminate();
     if (this.#queued > 0) this.#scheduleDispatch();
+    // A worker stopped for a stuck task may have held the last work a close() waits for.
+    this.#checkClosed();
   }
 
   // ---- failure --------------------------------------------------------------------------
