@@ -1,0 +1,175 @@
+#!/usr/bin/env node
+/**
+ * The `spindle` command. Each subcommand's code is imported only when it runs, so `--help`
+ * stays instant and `spindle run` never loads the demo, the bench or the cluster backend.
+ */
+import { createRequire } from 'node:module';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CliError, ExitCode } from './exit.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+const EXIT_CODES = `
+Exit codes:
+  0  every line succeeded
+  1  a task failed (the line number and the task's message are on stderr);
+     with --keep-going, some lines failed
+  2  bad usage: unknown option, bad <module>#<task>, a module or task that cannot be loaded
+  3  the input could not be read (missing file, a line that is not JSON) or the output written`;
+
+/** What an action leaves behind: an exit code, or `'serve'` for a command that keeps running. */
+type Outcome = number | 'serve';
+
+export function buildProgram(done: (outcome: Outcome) => void = () => {}): Command {
+  const program = new Command('spindle')
+    .description('Use every core, then every machine: run tasks in parallel from the command line.')
+    .version(version, '-v, --version')
+    .showHelpAfterError('(add --help for usage)')
+    .exitOverride();
+
+  program
+    .command('run')
+    .description(
+      'map a task over the lines of a file or of standard input, in parallel, results in input order',
+    )
+    .argument(
+      '<module#task>',
+      "the task: a module path, '#', and a name given to defineTasks in it or an exported function",
+    )
+    .option('-i, --input <file>', "lines to read ('-' for standard input)", '-')
+    .option('-o, --output <file>', 'write results to a file instead of standard output')
+    .option('--jsonl', 'each input line is a JSON value, and each output line the result as JSON')
+    .option('-j, --jobs <n>', 'workers (default: one per core)', positiveInt)
+    .addOption(
+      new Option('-b, --backend <name>', 'where tasks run')
+        .choices(['threads', 'processes', 'inline'])
+        .default('threads'),
+    )
+    .option('-c, --chunksize <n>', "items per message to a worker, or 'auto' (adaptive)", chunksize)
+    .option(
+      '--concurrency <n>',
+      'tasks in flight per worker, for tasks that wait on I/O',
+      positiveInt,
+    )
+    .option('-p, --progress', 'draw a progress bar on stderr (count, rate, ETA)')
+    .option('-k, --keep-going', "report a failing line's error and go on instead of stopping")
+    .addHelpText(
+      'after',
+      `
+Each input line is passed to the task as a string (with --jsonl, as the parsed JSON value).
+Results are written one per line: a string as it is, anything else as JSON. Input streams
+through with bounded memory. A failing line stops the run with its line number and the task's
+message; with --keep-going its output line is empty (with --jsonl, {"error": {...}}).
+A TypeScript task module needs tsx: node --import tsx node_modules/.bin/spindle run ...
+${EXIT_CODES}
+
+Examples:
+  seq 1 1000 | spindle run ./tasks.js#cube
+  spindle run ./tasks.js#title --input urls.txt --concurrency 16 --progress -o titles.txt
+  spindle run ./tasks.js#score --jsonl --input records.jsonl --keep-going > scores.jsonl`,
+    )
+    .action(async (ref: string, options) => {
+      const { runCommand } = await import('./run.js');
+      done(await runCommand(ref, options));
+    });
+
+  program
+    .command('demo')
+    .description(
+      'run the seed workloads sequentially and with spindle, and print a table of speed-ups',
+    )
+    .argument('[names...]', 'run only these workloads (see the list below)')
+    .option('-q, --quick', 'small inputs: a smoke test that takes a few seconds')
+    .option('--out <dir>', 'where the Mandelbrot PNG files go', 'spindle-demo')
+    .option('-j, --jobs <n>', 'workers per pool (default: one per core)', positiveInt)
+    .addHelpText(
+      'after',
+      `
+Workloads: cubes, sleep, titles, sumsq, words, mandelbrot.
+Each runs sequentially, on a thread pool, on a process pool, and with the spindle face that
+fits it best; every result is checked against the sequential answer.`,
+    )
+    .action(async (names: string[], options) => {
+      const { runDemo } = await import('../demo/run.js');
+      done(
+        await runDemo({ names, quick: options.quick, outDir: options.out, workers: options.jobs }),
+      );
+    });
+
+  program
+    .command('bench')
+    .description('run the benchmark suite (from a spindle checkout) and print the comparison table')
+    .argument('[names...]', 'run only these workloads, for example W1 W2')
+    .option(
+      '--compare <peers>',
+      'peers to compare with, comma-separated (default: piscina,tinypool,workerpool)',
+    )
+    .option('-q, --quick', 'tiny sizes, one repetition: a smoke test whose figures mean nothing')
+    .option('--reps <n>', 'timed repetitions per row (default 5)', positiveInt)
+    .addHelpText(
+      'after',
+      `
+Workloads: W1 W1' W2 W3 W4 W5 W6 scale memory (see BENCH.md). The full suite takes minutes.`,
+    )
+    .action(async (names: string[], options) => {
+      const { benchCommand } = await import('./bench.js');
+      done(await benchCommand(names, options));
+    });
+
+  program
+    .command('worker')
+    .description('serve tasks from a Redis queue: a cluster worker for the redis backend')
+    .requiredOption('--redis <url>', 'the Redis server, for example redis://10.0.0.5:6379')
+    .requiredOption('--tasks <modules...>', 'task modules this worker may run')
+    .option('--queue <name>', 'the queue to serve', 'spindle')
+    .option('-w, --workers <n>', 'tasks run at once (default: one per core)', positiveInt)
+    .option('--secret <secret>', 'refuse jobs not signed with it (default: $SPINDLE_SECRET)')
+    .action(async (options) => {
+      const { workerCommand } = await import('./worker-command.js');
+      done(await workerCommand(options));
+    });
+
+  return program;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1.');
+  return n;
+}
+
+function chunksize(value: string): number | 'auto' {
+  return value === 'auto' ? 'auto' : positiveInt(value);
+}
+
+/** Runs the command line and resolves with the exit code; prints errors itself. */
+export async function main(argv = process.argv): Promise<Outcome> {
+  let outcome: Outcome = ExitCode.OK;
+  const program = buildProgram((o) => {
+    outcome = o;
+  });
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander has printed the message; its own exit code is 0 for --help and --version.
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    if (error instanceof CliError) {
+      process.stderr.write(`spindle: ${error.message}\n`);
+      return error.exitCode;
+    }
+    process.stderr.write(
+      `spindle: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    return ExitCode.TASK_FAILED;
+  }
+  return outcome;
+}
+
+const outcome = await main();
+if (outcome !== 'serve') {
+  process.exitCode = outcome;
+  // Whatever a task module left running (a timer, a socket) must not keep the command alive.
+  setTimeout(() => process.exit(outcome), 2000).unref();
+}
