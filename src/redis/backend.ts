@@ -31,6 +31,8 @@ interface PendingJob {
   /** polls in a row that found no job and no reply */
   missing: number;
   resubmits: number;
+  /** replies dropped because their signature did not match */
+  badReplies: number;
 }
 
 /** Replies taken off the list per round trip once one has arrived. */
@@ -119,7 +121,16 @@ export class RedisBackend implements Backend {
     const id = `${this.#idPrefix}-${++this.#seq}`;
     const { crashRetries, secret } = this.#options;
     const data = encodeJob(id, this.#replyKey, { defs, tasks }, crashRetries, secret);
-    const job: PendingJob = { id, channel, taskIds, data, added: false, missing: 0, resubmits: 0 };
+    const job: PendingJob = {
+      id,
+      channel,
+      taskIds,
+      data,
+      added: false,
+      missing: 0,
+      resubmits: 0,
+      badReplies: 0,
+    };
     this.#pending.set(id, job);
     this.#connect().then(
       (links) => this.#add(links, job),
@@ -288,7 +299,6 @@ export class RedisBackend implements Backend {
       this.#finishJob(job, errorResults(job, body.error), 0);
       return;
     }
-    if (!reply.trusted) return; // a forged or corrupted result: wait for a real one
     if (this.#options.secret && body.unsigned) {
       this.#failJob(
         job,
@@ -296,6 +306,12 @@ export class RedisBackend implements Backend {
           `job ${job.id} was run by a spindle worker that has no secret, while this caller signs its jobs, so its results are not trusted; start the workers with the same secret (--secret or SPINDLE_SECRET)`,
         ),
       );
+      return;
+    }
+    if (!reply.trusted) {
+      // A forged or corrupted result: wait for a real one (the poller re-adds a job that
+      // finished without a reply it could trust).
+      job.badReplies++;
       return;
     }
     this.#finishJob(job, body.results ?? [], body.busyMs ?? 0);
@@ -354,6 +370,15 @@ export class RedisBackend implements Backend {
     // reply is on its way; two in a row mean Redis lost the job.
     if (++job.missing < 2) return;
     if (job.resubmits >= MAX_RESUBMITS) {
+      if (job.badReplies > 0) {
+        this.#failJob(
+          job,
+          new JobRefusedError(
+            `job ${job.id} was answered ${job.badReplies} times with results whose signature does not match this caller's secret; check that the workers use the same secret, and who else can write to this Redis`,
+          ),
+        );
+        return;
+      }
       this.#failJob(
         job,
         new RedisUnavailableError(

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Pool } from '../src/index.js';
+import { redis } from '../src/redis/index.js';
+import { crashing, tasks } from './fixtures/redis-tasks.js';
+import {
+  type RedisServer,
+  startRedisServer,
+  startWorker,
+  stopAll,
+  type WorkerProcess,
+} from './helpers/redis-server.js';
+
+describe('redis backend faults', () => {
+  let server: RedisServer;
+  const workers: WorkerProcess[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'spindle-redis-faults-'));
+
+  before(async () => {
+    server = await startRedisServer();
+  });
+
+  after(async () => {
+    await stopAll(...workers, server);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function worker(queue: string): Promise<WorkerProcess> {
+    const w = await startWorker(server.url, { queue });
+    workers.push(w);
+    return w;
+  }
+
+  test('a worker killed with SIGKILL mid-run loses nothing and duplicates nothing', async () => {
+    const [victim] = await Promise.all([worker('kill'), worker('kill')]);
+    const pool = new Pool({
+      backend: redis({ connection: server.url, queue: 'kill' }),
+      workers: 4,
+    });
+    const file = join(dir, 'kill.log');
+    const n = 40;
+    const items = Array.from({ length: n }, (_, x) => ({ file, x, ms: 150 }));
+    const seen: number[] = [];
+    try {
+      for await (const x of pool.imapUnordered(tasks.logged, items, { chunksize: 2 })) {
+        seen.push(x);
+        if (seen.length === 1) victim!.kill('SIGKILL');
+      }
+    } finally {
+      await pool.close();
+    }
+    assert.deepEqual(
+      seen.sort((p, q) => p - q),
+      items.map((i) => i.x),
+    );
+    const runs = readFileSync(file, 'utf8').trim().split('\n');
+    assert.ok(runs.length > n, 'the jobs the killed worker held ran again elsewhere');
+  });
+
+  test('a job whose workers keep dying fails with SPINDLE_WORKER_CRASHED after crashRetries', async () => {
+    await Promise.all([worker('die'), worker('die')]);
+    const pool = new Pool({
+      backend: redis({ connection: server.url, queue: 'die', crashRetries: 0 }),
+      workers: 1,
+    });
+    try {
+      await assert.rejects(pool.apply(crashing.die), (error: any) => {
+        assert.equal(error.code, 'SPINDLE_WORKER_CRASHED');
+        assert.match(error.message, /died 1 times/);
+        return true;
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('SIGTERM lets a worker finish the job it holds, then exit 0', async () => {
+    const w = await worker('drain');
+    const pool = new Pool({
+      backend: redis({ connection: server.url, queue: 'drain' }),
+      workers: 1,
+    });
+    try {
+      const result = pool.apply(tasks.slow, 5, 1500);
+      await new Promise((r) => setTimeout(r, 500));
+      w.kill('SIGTERM');
+      assert.equal(await result, 5);
+      assert.equal(await w.exit(), 0);
+      assert.match(w.output(), /finishing held jobs/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('Redis restarted mid-run: the map finishes, or fails with a clear error', async () => {
+    await Promise.all([worker('restart'), worker('restart')]);
+    const pool = new Pool({
+      backend: redis({ connection: server.url, queue: 'restart' }),
+      workers: 4,
+    });
+    const xs = Array.from({ length: 30 }, (_, i) => i);
+    try {
+      const run = pool.map(tasks.slow, xs, { chunksize: 1 });
+      await new Promise((r) => setTimeout(r, 400));
+      await server.restart();
+      try {
+        assert.deepEqual(await run, xs);
+      } catch (error: any) {
+        assert.equal(error.code, 'SPINDLE_REDIS_UNAVAILABLE', String(error));
+      }
+    } finally {
+      await pool.terminate();
+    }
+  });
+});
