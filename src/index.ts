@@ -50,6 +50,7 @@ export type { MapOptions, ProgressCallback, ProgressInfo, SettledItem } from './
 export { type ParallelOptions, type ParallelRunner, parallel } from './faces/parallel.js';
 export { type ParallelForOptions, parallelFor } from './faces/parallel-for.js';
 export { Pool, type PoolOptions, type SubmitOptions } from './faces/pool.js';
+export { type SpawnOptions, SpawnedWorker, spawn } from './faces/spawn.js';
 export { defineTasks, inline } from './tasks/define.js';
 export { taskSignal } from './worker/runtime.js';
 export { inWorker } from './worker/where.js';

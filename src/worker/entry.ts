@@ -12,7 +12,12 @@ if (!isMainThread && parentPort) {
   const port = parentPort;
   const data = workerData as { init: ToWorker; running?: Float64Array };
   const runtime = new WorkerRuntime((message) => port.postMessage(message), data.running);
-  port.on('message', (message: ToWorker) => runtime.handle(message));
+  port.on('message', (message: ToWorker) => {
+    // Closing the port lets the thread end on its own, with exit code 0, once its tasks'
+    // timers and handles are done (a one-off spawned worker that has answered).
+    if (message.op === 'stop') port.close();
+    else runtime.handle(message);
+  });
   runtime.handle(data.init);
 } else if (typeof process.send === 'function') {
   const { startProcessWorker } = await import('./process-entry.js');
