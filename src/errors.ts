@@ -21,6 +21,8 @@ export const ErrorCodes = {
   REDIS_UNAVAILABLE: 'SPINDLE_REDIS_UNAVAILABLE',
   /** a cluster worker refused a job (signature, or a task module it was not started with) */
   JOB_REFUSED: 'SPINDLE_JOB_REFUSED',
+  /** a value was sent on a Channel after it was closed */
+  CHANNEL_CLOSED: 'SPINDLE_CHANNEL_CLOSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -134,5 +136,13 @@ export class UnsupportedError extends SpindleError {
   constructor(message: string) {
     super(ErrorCodes.UNSUPPORTED, message);
     this.name = 'UnsupportedError';
+  }
+}
+
+/** A value was sent on a Channel after `close()`. */
+export class ChannelClosedError extends SpindleError {
+  constructor(message: string) {
+    super(ErrorCodes.CHANNEL_CLOSED, message);
+    this.name = 'ChannelClosedError';
   }
 }

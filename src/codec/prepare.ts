@@ -1,9 +1,14 @@
+import { UnsupportedError } from '../errors.js';
+import { ARGS_MARK, isSyncObject, type SyncObject, TO_WIRE } from '../sync/wire.js';
+
 /**
  * Readies arguments to cross a boundary, without touching the caller's objects:
  * - a typed-array view sends only its own bytes, never the whole buffer behind it;
  * - with `maxNbytes`, a plain typed array larger than that is copied into shared memory once
  *   per call (joblib's automatic memmapping), and every task of the call gets a view of it;
  * - for a backend without shared memory, shared arrays are copied.
+ * - Lock, Semaphore, Barrier and Channel become wire forms the worker revives (sync/wire.ts),
+ *   or are refused when the backend shares no memory.
  * Only arrays and plain objects are searched, a few levels deep, which is where arguments
  * carry arrays in practice; other objects are left to structured clone.
  */
@@ -13,11 +18,19 @@ export interface PrepareContext {
   readonly sharesMemory: boolean;
   /** Shared copies made in this call, by the buffer they copy. */
   shared?: Map<ArrayBufferLike, SharedArrayBuffer>;
+  /** Set while preparing one task that carries a Lock, Semaphore, Barrier or Channel. */
+  syncObjects?: boolean;
 }
 
 const MAX_DEPTH = 8;
 
-export function prepareValue(value: unknown, ctx: PrepareContext, depth = 0): unknown {
+/** Prepares one task's payload (a map chunk); marks it when it carries sync objects. */
+export function prepareValue(value: unknown, ctx: PrepareContext): unknown {
+  const out = prepareAny(value, ctx, 0);
+  return ctx.syncObjects ? markSyncObjects(out as unknown[], value, ctx) : out;
+}
+
+function prepareAny(value: unknown, ctx: PrepareContext, depth: number): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (ArrayBuffer.isView(value)) return prepareView(value, ctx);
   if (depth >= MAX_DEPTH) return value;
@@ -26,18 +39,19 @@ export function prepareValue(value: unknown, ctx: PrepareContext, depth = 0): un
     for (let i = 0; i < value.length; i++) {
       const item = value[i];
       if (typeof item !== 'object' || item === null) continue;
-      const prepared = prepareValue(item, ctx, depth + 1);
+      const prepared = prepareAny(item, ctx, depth + 1);
       if (prepared !== item) (out ??= value.slice())[i] = prepared;
     }
     return out ?? value;
   }
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return value;
+  if (proto !== Object.prototype && proto !== null)
+    return isSyncObject(value) ? prepareSyncObject(value, ctx) : value;
   let out: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
     const item = (value as Record<string, unknown>)[key];
     if (typeof item !== 'object' || item === null) continue;
-    const prepared = prepareValue(item, ctx, depth + 1);
+    const prepared = prepareAny(item, ctx, depth + 1);
     if (prepared !== item) (out ??= { ...(value as Record<string, unknown>) })[key] = prepared;
   }
   return out ?? value;
@@ -49,10 +63,33 @@ export function prepareArgs(args: unknown[], ctx: PrepareContext): unknown[] {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     if (typeof arg !== 'object' || arg === null) continue;
-    const prepared = prepareValue(arg, ctx);
+    const prepared = prepareAny(arg, ctx, 0);
     if (prepared !== arg) (out ??= args.slice())[i] = prepared;
   }
-  return out ?? args;
+  return ctx.syncObjects ? markSyncObjects(out ?? args, args, ctx) : (out ?? args);
+}
+
+/**
+ * A Lock, Semaphore, Barrier or Channel becomes its wire form (sync/wire.ts), which the worker
+ * revives; without shared memory it cannot work at all, so it is refused here, at submit.
+ */
+function prepareSyncObject(value: SyncObject, ctx: PrepareContext): unknown {
+  if (!ctx.sharesMemory) {
+    throw new UnsupportedError(
+      `a ${value.constructor.name} needs memory shared with the workers, and this pool's backend shares none ` +
+        "(process and cluster workers cannot see the caller's memory); use new Pool({ backend: 'threads' }) or 'inline'",
+    );
+  }
+  ctx.syncObjects = true;
+  return value[TO_WIRE]();
+}
+
+/** Marks a task's payload array so the worker revives it; never marks the caller's own array. */
+function markSyncObjects(out: unknown[], original: unknown, ctx: PrepareContext): unknown[] {
+  ctx.syncObjects = false;
+  const marked = out === original ? out.slice() : out;
+  (marked as unknown[] & Record<string, unknown>)[ARGS_MARK] = 1;
+  return marked;
 }
 
 type View = ArrayBufferView & { length?: number };

@@ -11,6 +11,8 @@ import {
   WorkerCrashedError,
   WorkerStartError,
 } from '../errors.js';
+import { allocateHolderId } from '../sync/holder.js';
+import { releaseHeldBy } from '../sync/registry.js';
 import type { TaskSpec } from '../tasks/types.js';
 import { Deque } from './deque.js';
 import type { Cancellable, TaskSink } from './future.js';
@@ -441,6 +443,8 @@ export class Scheduler {
 
   #startWorker(): void {
     const id = this.#nextWorkerId++;
+    // Unique in the process (slot ids are per pool): locks record it as their holder.
+    const holderId = allocateHolderId();
     const { initializer, initArgs, concurrency, resourceLimits } = this.options;
     let slot: Slot | undefined;
     const channel = this.options.backend.start(
@@ -451,13 +455,17 @@ export class Scheduler {
           concurrency,
           init: initializer?.def,
           initArgs,
-          holderId: id,
+          holderId,
         },
         resourceLimits,
       },
       {
         message: (message) => this.#onMessage(slot!, message),
-        exit: (exit) => this.#onExit(slot!, exit),
+        exit: (exit) => {
+          // A dead worker never releases the locks it held: free them (marked abandoned) now.
+          releaseHeldBy(holderId);
+          this.#onExit(slot!, exit);
+        },
       },
     );
     slot = newSlot(id, channel);

@@ -9,6 +9,8 @@ import {
   type ToWorker,
 } from '../engine/protocol.js';
 import { CancelledError, CloneError, TaskModuleError } from '../errors.js';
+import { adoptHolderId } from '../sync/holder.js';
+import { reviveSyncArgs } from '../sync/revive.js';
 import { registeredTask } from '../tasks/define.js';
 import type { ModuleTaskDef, TaskDef } from '../tasks/types.js';
 import { compileInline } from './compile.js';
@@ -73,6 +75,7 @@ export class WorkerRuntime {
   handle(message: ToWorker): void {
     switch (message.op) {
       case 'init':
+        adoptHolderId(message.holderId);
         this.#limit = message.concurrency;
         this.#ready = this.#init(message);
         break;
@@ -135,7 +138,7 @@ export class WorkerRuntime {
       const id = queue[at] as number;
       const fnId = queue[at + 1] as number;
       const kind = queue[at + 2] as number;
-      const args = queue[at + 3] as unknown[];
+      const args = reviveSyncArgs(queue[at + 3] as unknown[], kind);
       queue[at + 3] = undefined;
       markRunning(this.#runningIds, id);
       if (this.#aborted.has(id)) {
