@@ -17,6 +17,7 @@ export type { DurationSummary } from './engine/histogram.js';
 export type { PoolStats } from './engine/stats.js';
 export {
   CancelledError,
+  ChannelClosedError,
   CloneError,
   type ErrorCode,
   ErrorCodes,
@@ -51,6 +52,11 @@ export { type ParallelOptions, type ParallelRunner, parallel } from './faces/par
 export { type ParallelForOptions, parallelFor } from './faces/parallel-for.js';
 export { Pool, type PoolOptions, type SubmitOptions } from './faces/pool.js';
 export { type SpawnOptions, SpawnedWorker, spawn } from './faces/spawn.js';
+export { Barrier } from './sync/barrier.js';
+export { Channel, type ChannelOptions } from './sync/channel.js';
+export { Lock } from './sync/lock.js';
+export { Semaphore } from './sync/semaphore.js';
+export type { BlockingWaitOptions, CoordinationWaitOptions } from './sync/wait.js';
 export { defineTasks, inline } from './tasks/define.js';
 export { taskSignal } from './worker/runtime.js';
 export { inWorker } from './worker/where.js';
