@@ -48,7 +48,12 @@ export {
   toDot,
 } from './faces/graph.js';
 export type { MapOptions, ProgressCallback, ProgressInfo, SettledItem } from './faces/map.js';
-export { type ParallelOptions, type ParallelRunner, parallel } from './faces/parallel.js';
+export {
+  type ParallelGeneratorRunner,
+  type ParallelOptions,
+  type ParallelRunner,
+  parallel,
+} from './faces/parallel.js';
 export { type ParallelForOptions, parallelFor } from './faces/parallel-for.js';
 export { Pool, type PoolOptions, type SubmitOptions } from './faces/pool.js';
 export { type SpawnOptions, SpawnedWorker, spawn } from './faces/spawn.js';

@@ -39,12 +39,11 @@ export interface ParallelOptions {
 
 type Calls<R> = Iterable<Delayed<R>> | AsyncIterable<Delayed<R>>;
 
-/** What `parallel(options)` returns: call it with lazy calls. */
-export type ParallelRunner<O extends ParallelOptions> = <R>(
-  calls: Calls<R>,
-) => O['returnAs'] extends 'generator' | 'generatorUnordered'
-  ? AsyncIterableIterator<R>
-  : Promise<R[]>;
+/** What `parallel(options)` returns with `returnAs: 'array'` (the default): call it with lazy calls. */
+export type ParallelRunner = <R>(calls: Calls<R>) => Promise<R[]>;
+
+/** What `parallel(options)` returns with a generator `returnAs`: results are yielded lazily. */
+export type ParallelGeneratorRunner = <R>(calls: Calls<R>) => AsyncIterableIterator<R>;
 
 const DEFAULT_MAX_NBYTES = 1024 * 1024;
 
@@ -60,14 +59,15 @@ const DEFAULT_MAX_NBYTES = 1024 * 1024;
  * aborting) withdraws what has not started. Each call of the runner makes its own pool and
  * closes it, unless `pool` is given.
  */
-export function parallel<const O extends ParallelOptions = {}>(
-  options: O = {} as O,
-): ParallelRunner<O> {
+export function parallel(
+  options: ParallelOptions & { returnAs: 'generator' | 'generatorUnordered' },
+): ParallelGeneratorRunner;
+export function parallel(options?: ParallelOptions & { returnAs?: 'array' }): ParallelRunner;
+export function parallel(options: ParallelOptions): ParallelRunner | ParallelGeneratorRunner;
+export function parallel(options: ParallelOptions = {}): ParallelRunner | ParallelGeneratorRunner {
   const settings = checkOptions(options);
-  return (<R>(calls: Calls<R>) => {
-    if (settings.returnAs === 'array') return runArray(calls, settings);
-    return generate(calls, settings);
-  }) as ParallelRunner<O>;
+  if (settings.returnAs === 'array') return (calls) => runArray(calls, settings) as Promise<any>;
+  return (calls) => generate(calls, settings) as AsyncIterableIterator<any>;
 }
 
 interface Settings {

@@ -22,6 +22,8 @@ export interface Graph {
   readonly nodes: GraphNode[];
   /** Node indices that the caller asked for directly (not only as dependencies). */
   readonly roots: Set<number>;
+  /** Each call's node index. */
+  readonly index: Map<Delayed, number>;
 }
 
 /** Arrays and plain objects are searched this deep for lazy calls; deeper data is left as it is. */
@@ -46,18 +48,21 @@ export function collectGraph(values: readonly unknown[]): Graph {
 
   for (const value of values) forEachLazy(value, (call) => roots.add(reach(call, -1)));
 
-  // Expanding in discovery order keeps `parent` a path back to a root.
+  // Expanding in discovery order keeps `parent` a path back to a root. `lastUser[d] === at`
+  // marks a dependency already counted for node `at`, without a Set per node.
+  const lastUser: number[] = [];
+  let at = -1;
+  let node: GraphNode;
+  const addDep = (call: Delayed) => {
+    const dep = reach(call, at);
+    if (lastUser[dep] === at) return;
+    lastUser[dep] = at;
+    node.deps.push(dep);
+    nodes[dep].dependents.push(at);
+  };
   for (let p = 0; p < pending.length; p++) {
-    const at = pending[p];
-    const node = nodes[at];
-    const seen = new Set<number>();
-    const addDep = (call: Delayed) => {
-      const dep = reach(call, at);
-      if (seen.has(dep)) return;
-      seen.add(dep);
-      node.deps.push(dep);
-      nodes[dep].dependents.push(at);
-    };
+    at = pending[p];
+    node = nodes[at];
     const args = node.call.args;
     for (let i = 0; i < args.length; i++) {
       const arg = args[i];
@@ -65,7 +70,7 @@ export function collectGraph(values: readonly unknown[]): Graph {
       else if (isContainer(arg) && forEachLazy(arg, addDep)) (node.nested ??= []).push(i);
     }
   }
-  return { nodes, roots };
+  return { nodes, roots, index };
 }
 
 /** Calls `visit` for each lazy call in a value (itself, or inside arrays and plain objects); true if any. */
