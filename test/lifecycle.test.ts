@@ -94,12 +94,17 @@ for (const backend of ['threads', 'processes'] as const) {
 
     test('terminate rejects queued and running work with SPINDLE_POOL_CLOSED', async () => {
       const pool = new Pool({ backend, workers: 1 });
-      const running = pool.apply(faults.hang).catch((e: { code?: string }) => e);
-      const queued = pool.apply(faults.value, 1).catch((e: { code?: string }) => e);
+      const codeOf = (p: Promise<unknown>) =>
+        p.then(
+          () => 'resolved',
+          (e) => e?.code,
+        );
+      const running = codeOf(pool.apply(faults.hang));
+      const queued = codeOf(pool.apply(faults.value, 1));
       while (pool.stats().inFlight === 0) await new Promise((r) => setTimeout(r, 10));
       await pool.terminate();
-      assert.equal((await running).code, 'SPINDLE_POOL_CLOSED');
-      assert.equal((await queued).code, 'SPINDLE_POOL_CLOSED');
+      assert.equal(await running, 'SPINDLE_POOL_CLOSED');
+      assert.equal(await queued, 'SPINDLE_POOL_CLOSED');
     });
   });
 }

@@ -19,7 +19,7 @@ export class ProcessBackend implements Backend {
   readonly sharesMemory = false;
 
   start(options: WorkerStartOptions, events: WorkerEvents): WorkerChannel {
-    const execArgv = [...process.execArgv];
+    const execArgv = workerExecArgv(process.execArgv);
     const heap = options.resourceLimits?.maxOldGenerationSizeMb;
     if (heap !== undefined) execArgv.push(`--max-old-space-size=${heap}`);
     const young = options.resourceLimits?.maxYoungGenerationSizeMb;
@@ -93,6 +93,32 @@ export class ProcessBackend implements Backend {
       },
     };
   }
+}
+
+/** Flags of the caller's node that must not reach a worker, and which of them take a value. */
+const DROP =
+  /^(-e|--eval|-p|--print|-pe|--input-type|--test|--test-.*|--watch|--watch-.*|--inspect.*|--debug.*|--cpu-prof.*|--heap-prof.*|--prof)$/;
+const WITH_VALUE =
+  /^(-e|--eval|-p|--print|-pe|--input-type|--watch-path|--test-reporter|--test-reporter-destination|--test-name-pattern|--test-skip-pattern|--test-concurrency|--test-shard|--test-timeout|--cpu-prof-dir|--cpu-prof-name|--heap-prof-dir|--heap-prof-name)$/;
+
+/**
+ * The caller's node flags (loaders such as tsx, --conditions, heap flags) minus the ones that
+ * describe the caller's own run: an `-e` script would run in every worker instead of the entry
+ * (and start pools of its own), a debugger port would clash, test and watch modes are the
+ * caller's.
+ */
+export function workerExecArgv(args: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const name = arg.includes('=') ? arg.slice(0, arg.indexOf('=')) : arg;
+    if (!DROP.test(name)) {
+      out.push(arg);
+      continue;
+    }
+    if (name === arg && WITH_VALUE.test(name)) i++;
+  }
+  return out;
 }
 
 function delay(ms: number): Promise<void> {

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Pool } from '../src/index.js';
+import { faults } from './fixtures/fault-tasks.js';
+
+test('the processes backend runs TypeScript task modules in child processes', async () => {
+  const pool = new Pool({ backend: 'processes', workers: 2 });
+  try {
+    const where = await Promise.all([1, 2, 3, 4].map(() => pool.apply(faults.where)));
+    for (const w of where) assert.notEqual(w.pid, process.pid);
+    assert.deepEqual(await pool.map(faults.value, [1, 2, 3]), [1, 2, 3]);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('arguments and results cross by structured clone (advanced serialization)', async () => {
+  const pool = new Pool({ backend: 'processes', workers: 1 });
+  try {
+    const value = {
+      when: new Date(0),
+      map: new Map([['a', 1n]]),
+      set: new Set([1, 2]),
+      bytes: new Uint8Array([1, 2, 3]),
+      floats: new Float64Array([0.5]),
+      nested: { re: /x+/g, undef: undefined },
+    };
+    assert.deepEqual(await pool.apply(faults.value, value), value);
+  } finally {
+    await pool.close();
+  }
+});
+
+test("a task's error comes back with its class, message and properties", async () => {
+  const pool = new Pool({ backend: 'processes', workers: 1 });
+  try {
+    await assert.rejects(pool.apply(faults.fail, 'out of range'), (error: unknown) => {
+      assert.ok(error instanceof RangeError);
+      assert.equal(error.message, 'out of range');
+      assert.match(String(error.stack), /fault-tasks/);
+      return true;
+    });
+  } finally {
+    await pool.close();
+  }
+});
+
+test('resourceLimits.maxOldGenerationSizeMb becomes the child heap limit', async () => {
+  const pool = new Pool({
+    backend: 'processes',
+    workers: 1,
+    resourceLimits: { maxOldGenerationSizeMb: 96 },
+  });
+  try {
+    const limit = await pool.apply(faults.heapLimitMb);
+    // V8 adds the young generation to the limit it reports
+    assert.ok(limit >= 96 && limit < 160, `heap limit ${limit} MB`);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('inline functions run on process workers too', async () => {
+  const pool = new Pool({ backend: 'processes', workers: 1 });
+  try {
+    assert.deepEqual(await pool.map((x: number) => x * 2, [1, 2, 3]), [2, 4, 6]);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a script run with node -e can use a process pool, and an idle pool does not keep it alive', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `
+    import { Pool } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+    const pool = new Pool({ backend: 'processes', workers: 1 });
+    console.log(await pool.apply((x) => x + 1, 1));
+  `;
+  const result = spawnSync(
+    process.execPath,
+    [...process.execArgv, '--input-type=module', '-e', script],
+    {
+      encoding: 'utf8',
+      timeout: 30_000,
+    },
+  );
+  assert.equal(result.status, 0, result.stderr);
+  assert.equal(result.stdout.trim(), '2');
+});
