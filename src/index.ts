@@ -40,6 +40,26 @@ export {
   type LazyArgs,
 } from './faces/delayed.js';
 export {
+  Executor,
+  type ExecutorMapOptions,
+  type ExecutorOptions,
+  ProcessPoolExecutor,
+  type ShutdownOptions,
+  ThreadPoolExecutor,
+} from './faces/executor.js';
+export {
+  ALL_COMPLETED,
+  type AsCompletedOptions,
+  asCompleted,
+  type CompletedFuture,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  type ReturnWhen,
+  type WaitOptions,
+  type WaitResult,
+  wait,
+} from './faces/futures.js';
+export {
   type Computed,
   type ComputeOptions,
   type ComputeResult,

@@ -125,7 +125,7 @@ describe('Future', () => {
     const f = pool.submit(ft.sleep, 30, 'x');
     const seen: string[] = [];
     f.addDoneCallback((g) => seen.push(`first:${g === f}:${g.done()}`));
-    assert.deepEqual(seen, []);
+    assert.equal(seen.length, 0);
     await f;
     await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(seen, ['first:true:true']);

@@ -38,7 +38,8 @@ export class Future<R> implements PromiseLike<R>, TaskSink {
   #value: R | undefined;
   #error: unknown;
   #failed = false;
-  #callbacks: Array<(f: Future<R>) => void> | undefined;
+  // Typed loosely so Future<R> stays covariant: a Future<number> is a Future<unknown>.
+  #callbacks: Array<(f: Future<any>) => void> | undefined;
   #waiters: Array<() => void> | undefined;
   #promise: Promise<R> | undefined;
   #handle: Cancellable | undefined;

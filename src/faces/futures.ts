@@ -9,6 +9,14 @@ export interface AsCompletedOptions {
   timeout?: number;
 }
 
+/**
+ * A future as {@link asCompleted} yields it. At run time it is the Future itself (`===` the one
+ * submitted); its type leaves out `then`, `catch` and `finally` because TypeScript types what
+ * `for await` yields as awaited, which would turn a thenable Future into its value. Read it
+ * with `await f.result()` or `await f.exception()`.
+ */
+export type CompletedFuture<F extends Future<any>> = Omit<F, 'then' | 'catch' | 'finally'>;
+
 /** When {@link wait} returns, as in Python's `concurrent.futures`. */
 export type ReturnWhen = 'ALL_COMPLETED' | 'FIRST_COMPLETED' | 'FIRST_EXCEPTION';
 
@@ -36,11 +44,12 @@ export interface WaitResult<F extends Future<any>> {
 /**
  * Yields each future as it finishes (or is cancelled), the ones already done first; a future
  * given twice is yielded once. It yields the Future itself, never its value, so a failed task
- * does not end the loop: read it with `await f` or `f.exception()`.
+ * does not end the loop: read it with `await f.result()` or `await f.exception()` (see
+ * {@link CompletedFuture} for why its type has no `then`).
  *
  * ```ts
  * for await (const f of asCompleted(urls.map((u) => pool.submit(tasks.title, u)))) {
- *   console.log(await f);
+ *   console.log(await f.result());
  * }
  * ```
  * With `timeout` (ms, counted from this call), iteration throws `SPINDLE_TIMEOUT`, "k (of n)
@@ -50,7 +59,7 @@ export interface WaitResult<F extends Future<any>> {
 export function asCompleted<F extends Future<any>>(
   futures: Iterable<F>,
   options: AsCompletedOptions = {},
-): AsyncIterableIterator<F> {
+): AsyncIterableIterator<CompletedFuture<F>> {
   const unique = uniqueFutures(futures, 'asCompleted');
   const timeout = timeoutOption(options, 'asCompleted');
   // A hand-written iterator, not an async generator: a generator awaits what it yields, and a
