@@ -1,6 +1,7 @@
 import { describe } from '../tasks/define.js';
 import { RangeErrorWithHint } from '../tasks/hints.js';
 import {
+  assertMayBlock,
   type BlockingWaitOptions,
   type CoordinationWaitOptions,
   rejectIfAborted,
@@ -91,6 +92,7 @@ export class Barrier {
 
   /** `wait` that blocks the worker: for CPU-bound loops. Not in the main thread. */
   waitSync(options?: BlockingWaitOptions): number {
+    assertMayBlock('Barrier.wait');
     const { round, index, step } = this.#arrive();
     if (round < 0) return index;
     waitUntilSync(this.#i32, step, options, 'Barrier.wait', () => this.#withdraw(round));

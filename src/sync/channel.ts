@@ -21,6 +21,7 @@ import {
 import { currentHolder } from './holder.js';
 import { registerLockWord } from './registry.js';
 import {
+  assertMayBlock,
   type BlockingWaitOptions,
   type CoordinationWaitOptions,
   rejectIfAborted,
@@ -157,6 +158,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
 
   /** `send` that blocks the worker while the channel is full: for CPU-bound loops. Not in the main thread. */
   sendSync(value: T, options?: BlockingWaitOptions): void {
+    assertMayBlock('Channel.send');
     const op = this.#sendOp(value);
     const ring = this.#ring;
     waitUntilSync(
@@ -192,6 +194,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
 
   /** `receive` that blocks the worker while the channel is empty. Not in the main thread. */
   receiveSync(options?: BlockingWaitOptions): IteratorResult<T, undefined> {
+    assertMayBlock('Channel.receive');
     const op = receiveOp();
     const ring = this.#ring;
     waitUntilSync(

@@ -3,6 +3,7 @@ import { currentHolder } from './holder.js';
 import { lockStep, tryLockWord, unlockWord, wordHolder } from './mutex.js';
 import { registerLockWord } from './registry.js';
 import {
+  assertMayBlock,
   type BlockingWaitOptions,
   type CoordinationWaitOptions,
   type WaitPlan,
@@ -82,6 +83,7 @@ export class Lock {
 
   /** Blocks the worker until it holds the lock: for CPU-bound loops. Not in the main thread. */
   acquireSync(options?: BlockingWaitOptions): void {
+    assertMayBlock('Lock.acquire');
     if (this.tryAcquire()) return;
     waitUntilSync(this.#i32, this.#step(), options, 'Lock.acquire');
     this.#took();

@@ -1,6 +1,7 @@
 import { describe } from '../tasks/define.js';
 import { RangeErrorWithHint } from '../tasks/hints.js';
 import {
+  assertMayBlock,
   type BlockingWaitOptions,
   type CoordinationWaitOptions,
   type WaitPlan,
@@ -80,6 +81,7 @@ export class Semaphore {
 
   /** Blocks the worker until it holds a permit: for CPU-bound loops. Not in the main thread. */
   acquireSync(options?: BlockingWaitOptions): void {
+    assertMayBlock('Semaphore.acquire');
     if (this.tryAcquire()) return;
     waitUntilSync(this.#i32, this.#step, options, 'Semaphore.acquire');
   }

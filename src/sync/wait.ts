@@ -186,6 +186,15 @@ function pollWord(
   };
 }
 
+/** The Sync variants block their thread: never the main thread's event loop, even when they would not wait. */
+export function assertMayBlock(what: string): void {
+  if (isMainThread) {
+    throw new UnsupportedError(
+      `${what}Sync would block the main thread's event loop; use \`await ${what}()\` there (the Sync variants are for CPU-bound loops inside worker tasks)`,
+    );
+  }
+}
+
 /**
  * Runs `attempt` until it succeeds, blocking the thread between tries with `Atomics.wait`:
  * for CPU-bound loops inside a worker. Refused in the main thread, whose event loop must
@@ -198,11 +207,7 @@ export function waitUntilSync(
   what: string,
   cleanup?: () => void,
 ): void {
-  if (isMainThread) {
-    throw new UnsupportedError(
-      `${what}Sync would block the main thread's event loop; use \`await ${what}()\` there (the Sync variants are for CPU-bound loops inside worker tasks)`,
-    );
-  }
+  assertMayBlock(what);
   const { timeout } = readOptions(options, what);
   const plan: WaitPlan = { index: 0, value: 0, waiters: -1 };
   const deadline = timeout === undefined ? Infinity : performance.now() + timeout;
