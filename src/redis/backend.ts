@@ -98,6 +98,10 @@ export class RedisBackend implements Backend {
     if (this.#poller) clearInterval(this.#poller);
     const links = await this.#links?.catch(() => undefined);
     if (!links) return;
+    // Someone awaits this close: the sockets must hold the process until it is done, or an
+    // idle pool's unref'd sockets let Node exit with the close still pending.
+    this.#refs++;
+    this.#applyRef();
     links.reader.disconnect();
     await this.#reading;
     await links.queue.close().catch(() => {});
@@ -162,7 +166,7 @@ export class RedisBackend implements Backend {
     for (const client of [links.client, links.reader]) {
       const stream = (client as unknown as { stream?: { ref(): void; unref(): void } }).stream;
       if (!stream) continue;
-      if (this.#refs > 0 && !this.#closed) stream.ref();
+      if (this.#refs > 0) stream.ref();
       else stream.unref();
     }
   }
@@ -447,9 +451,13 @@ export class RedisChannel implements WorkerChannel {
 
   async terminate(): Promise<void> {
     if (!this.alive) return;
-    this.unref();
     this.alive = false;
     await this.backend.forget(this);
+    // only now: withdrawing its jobs needs the sockets to keep the process alive
+    if (this.#refed) {
+      this.#refed = false;
+      this.backend.ref(-1);
+    }
     setImmediate(() => this.events.exit({ code: 0, signal: null }));
   }
 }
