@@ -63,8 +63,10 @@ export async function runCommand(
 
   async function* items(): AsyncGenerator<unknown> {
     try {
-      for await (const text of readLines(input.stream, (n) => (bytesRead += n))) {
+      for await (const text of readLines(input.stream)) {
         const line = ++linesRead;
+        // Bytes of the lines taken so far (characters, near enough), for the progress estimate.
+        bytesRead += text.length + 1;
         if (!options.jsonl) {
           lineNumbers.push(line);
           itemCount++;
@@ -121,8 +123,11 @@ export async function runCommand(
   let failures = 0;
   let stopped: { line: number; error: unknown } | undefined;
   const flush = async () => {
-    if (sameTerminal) bar!.clear();
+    if (!sameTerminal || writer.pending === 0) return writer.flush();
+    // Results and the bar share the terminal: results above, the bar on the line below them.
+    bar!.clear();
     await writer.flush();
+    bar!.redraw();
   };
   try {
     const results = pool.imapSettled(task, items(), { chunksize: options.chunksize, progress });
@@ -161,11 +166,12 @@ export async function runCommand(
   } catch (error) {
     stopped = { line: 0, error };
   } finally {
+    // The last results first, then the bar's final line below them.
+    await flush();
     bar?.stop();
     if (stopped || writer.failure) await pool.terminate();
     else await pool.close();
   }
-  await flush();
   await writer.end(out !== io.stdout);
 
   if (writer.failure) {

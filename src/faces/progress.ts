@@ -27,8 +27,10 @@ export function progressReporter(progress: true | ProgressCallback): ProgressRep
 export interface ProgressBar {
   /** Shows the latest counts (redrawn at most 10 times a second on a TTY). */
   update(info: ProgressInfo): void;
-  /** Erases the bar from a TTY line so other output can be written there; it redraws itself. */
+  /** Erases the bar from a TTY line so other output can be written there; then call `redraw`. */
   clear(): void;
+  /** Draws the bar again now (after `clear` and other output). */
+  redraw(): void;
   /** Draws the final counts and ends the line. Safe to call more than once. */
   stop(): void;
 }
@@ -102,6 +104,9 @@ export function progressBar(options: ProgressBarOptions = {}): ProgressBar {
       if (state !== 'running' || !tty) return;
       stream.write('\r\u001b[2K');
       bar.lastDrawnString = '';
+    },
+    redraw() {
+      if (state === 'running' && tty) bar.render();
     },
     stop() {
       if (state !== 'running') {
