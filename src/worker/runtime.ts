@@ -306,32 +306,17 @@ export function readRunning(slots: Float64Array): number[] | undefined {
 
 /** Imports a task module once per worker and finds the task in it. */
 export async function loadModuleTask(def: ModuleTaskDef): Promise<AnyFn> {
-  // Already registered in this thread (the inline backend runs in the caller's): importing the
-  // module again could wait forever on a module still evaluating, such as a main script with
-  // top-level await that defines its own tasks.
-  const known = registeredTask(def.url, def.name);
-  if (known) return known as AnyFn;
   let loading = modules.get(def.url);
   if (!loading) {
-    loading = import(def.url) as Promise<Record<string, unknown>>;
+    // A failure is kept, not retried: re-importing a module whose top-level code threw can
+    // resolve with a half-evaluated module (Node, modules with top-level await), and would run
+    // tasks from it. Every task of the module fails the same way instead.
+    loading = (import(def.url) as Promise<Record<string, unknown>>).catch((error: unknown) => {
+      throw moduleLoadError(def.url, error);
+    });
     modules.set(def.url, loading);
   }
-  let mod: Record<string, unknown>;
-  try {
-    mod = await loading;
-  } catch (error) {
-    modules.delete(def.url);
-    const reason = error instanceof Error ? error.message : String(error);
-    const hint =
-      /\.[mc]?tsx?$/.test(def.url) && /Unknown file extension/.test(reason)
-        ? '; a TypeScript task module needs the caller to run under tsx (node --import tsx), so workers can load it too'
-        : '';
-    throw new TaskModuleError(
-      `could not load the task module ${def.url} in a worker: ${reason}${hint}`,
-      def.url,
-      error,
-    );
-  }
+  const mod = await loading;
   const fn = registeredTask(def.url, def.name) ?? mod[def.name];
   if (typeof fn !== 'function') {
     const known = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
@@ -382,6 +367,19 @@ function mapLoop(fn: AnyFn): (items: unknown[]) => unknown {
     mapLoops.set(fn, loop);
   }
   return loop;
+}
+
+function moduleLoadError(url: string, error: unknown): TaskModuleError {
+  const reason = error instanceof Error ? error.message : String(error);
+  const hint =
+    /\.[mc]?tsx?$/.test(url) && /Unknown file extension/.test(reason)
+      ? '; a TypeScript task module needs the caller to run under tsx (node --import tsx), so workers can load it too'
+      : '';
+  return new TaskModuleError(
+    `could not load the task module ${url} in a worker: ${reason}${hint}`,
+    url,
+    error,
+  );
 }
 
 function runChunk(fn: AnyFn, kind: number, items: unknown[]): unknown {
