@@ -183,4 +183,26 @@ describe('cancellation with AbortSignal', () => {
     assert.equal(await survivor, 'still here');
     await pool.close();
   });
+  test('aborting a task waiting behind another on its worker neither stops nor re-runs the one ahead', async () => {
+    const pool = new Pool({ workers: 1 });
+    const marks = counter();
+    const busy = (ms: number, c: Int32Array, i: number) => {
+      Atomics.add(c, i, 1);
+      const end = Date.now() + ms;
+      while (Date.now() < end);
+      return i;
+    };
+    // Learn that this task is fast, so the next call is sent to the worker behind the first.
+    for (let i = 0; i < 20; i++) await pool.apply(busy, 0, marks, 7);
+    const ahead = pool.submit(busy, 1_500, marks, 0);
+    const controller = new AbortController();
+    const behind = pool.submitWith({ signal: controller.signal }, busy, 0, marks, 1);
+    await until(() => marks[0] === 1);
+    controller.abort();
+    await assert.rejects(behind.result(), isCancelled);
+    assert.equal(await ahead, 0);
+    assert.equal(marks[0], 1, 'the task ahead ran once');
+    assert.equal(pool.stats().crashes, 0);
+    await pool.close();
+  });
 });

@@ -59,6 +59,7 @@ export class ThreadBackend implements Backend {
         exited ??= worker.terminate().then(() => gone);
         return exited;
       },
+      running: () => readRunning(running),
     };
   }
 }

@@ -43,6 +43,11 @@ export interface WorkerChannel {
   unref(): void;
   /** Stops the worker now, whatever it is doing; resolves once it is gone. */
   terminate(): Promise<void>;
+  /**
+   * Ids of the tasks the worker is running at this moment, when the backend can see them live
+   * (threads, through shared memory); undefined when it cannot tell.
+   */
+  running?(): number[] | undefined;
 }
 
 /**

@@ -699,10 +699,15 @@ export class Scheduler {
     } catch {
       // the worker is gone already; its exit handler cleans up
     }
-    const grace = setTimeout(() => {
-      if (slot.inflight.get(task.id) === task && !slot.stopping) this.#retire(slot);
-    }, GRACE_MS);
-    grace.unref();
+    const check = () => {
+      if (slot.inflight.get(task.id) !== task || slot.stopping) return;
+      // A task waiting in the worker behind another has not started: stopping the worker now
+      // would kill, and re-run, the task ahead of it. Look again once that one has had time.
+      const running = slot.channel.running?.();
+      if (running && !running.includes(task.id)) setTimeout(check, GRACE_MS).unref();
+      else this.#retire(slot);
+    };
+    setTimeout(check, GRACE_MS).unref();
   }
 
   #fail(task: Task, error: unknown): void {
