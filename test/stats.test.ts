@@ -39,14 +39,16 @@ test('stats count completed and failed tasks', async () => {
 test('stats show busy workers and queued tasks while work waits', async () => {
   const pool = new Pool({ workers: 2 });
   try {
-    const work = Array.from({ length: 6 }, () => pool.apply(faults.sleep, 150));
+    const work = Array.from({ length: 6 }, () => pool.apply(faults.sleep, 300));
     const end = Date.now() + 10_000;
     while (pool.stats().busy < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     const stats = pool.stats();
     assert.equal(stats.workers, 2);
     assert.equal(stats.busy, 2);
     assert.equal(stats.inFlight, 2);
-    assert.equal(stats.queued, 4);
+    // a slow second worker start may let the first finish a task or two meanwhile
+    assert.equal(stats.queued + stats.inFlight + stats.completed, 6);
+    assert.ok(stats.queued >= 1, `queued ${stats.queued}`);
     await Promise.all(work);
     assert.equal(pool.stats().completed, 6);
     assert.equal(pool.stats().busy, 0);
