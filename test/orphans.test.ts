@@ -23,7 +23,7 @@ function isGone(pid: number): boolean {
   }
 }
 
-test('process workers exit when their parent is SIGKILLed, even one stuck in a CPU loop', async () => {
+test('process workers exit when their parent is SIGKILLed, even one stuck in a CPU loop', async (t) => {
   const parent = spawn(process.execPath, [...process.execArgv, parentScript], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -60,7 +60,7 @@ test('process workers exit when their parent is SIGKILLed, even one stuck in a C
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    console.log(`# workers gone ${Date.now() - started} ms after the parent was killed`);
+    t.diagnostic(`workers gone ${Date.now() - started} ms after the parent was killed`);
   } finally {
     if (parent.exitCode === null && parent.signalCode === null) parent.kill('SIGKILL');
   }
