@@ -11,6 +11,8 @@ import {
   WorkerCrashedError,
   WorkerStartError,
 } from '../errors.js';
+import { allocateHolderId } from '../sync/holder.js';
+import { releaseHeldBy } from '../sync/registry.js';
 import { describe, taskSpec } from '../tasks/define.js';
 import { TypeErrorWithHint } from '../tasks/hints.js';
 
@@ -30,7 +32,6 @@ export interface SpawnOptions {
 const EXIT_GRACE_MS = 1000;
 /** The task's id in the one-task protocol exchange. */
 const TASK_ID = 1;
-let nextSpawn = 0;
 
 /**
  * One worker running one call: `multiprocessing.Process` and `threading.Thread`, with the
@@ -74,6 +75,8 @@ export class SpawnedWorker<R> {
       backend.name === 'inline'
         ? args
         : prepareArgs(args, { maxNbytes: undefined, sharesMemory: backend.sharesMemory });
+    // Unique in the process: locks record it as their holder (see sync/holder.ts).
+    const holderId = allocateHolderId();
     this.#channel = backend.start(
       {
         init: {
@@ -81,13 +84,17 @@ export class SpawnedWorker<R> {
           workerId: 0,
           concurrency: 1,
           initArgs: [],
-          holderId: spawnHolderId(),
+          holderId,
         },
         resourceLimits: options.resourceLimits,
       },
       {
         message: (message) => this.#onMessage(message),
-        exit: (exit) => this.#onExit(exit),
+        exit: (exit) => {
+          // A dead worker never releases the locks it held: free them (marked abandoned) now.
+          releaseHeldBy(holderId);
+          this.#onExit(exit);
+        },
       },
     );
     const inline = backend.name === 'inline';
@@ -261,13 +268,4 @@ export function spawn<F extends AnyTask>(
     );
   }
   return new SpawnedWorker(task, args ?? [], options);
-}
-
-/**
- * Lock holder ids (see sync/) for spawned workers, from a range the pools' ids do not reach,
- * so a lock held by a spawned worker is never mistaken for one held by a pool worker.
- */
-function spawnHolderId(): number {
-  nextSpawn = (nextSpawn % 0xffff) + 1;
-  return (0x1fff << 16) | nextSpawn;
 }
