@@ -20,7 +20,7 @@ describe('spindle demo', () => {
     for (const row of [
       /cube & square of 1\.\.2,000 .*×.*parallel \+ delayed/,
       /4 squares, 100 ms sleep each .*×.*inline, 4 in flight/,
-      /6 page titles, 20 ms each .*×.*threads, concurrency 16/,
+      /6 page titles, 20 ms each .*×.*threads, concurrency 'auto'/,
       /Σx² of 100,000 float64, chunked .*×.*shared \+ parallelFor/,
       /word counts, 4,000 strings .*×.*parallel, 10k per call/,
       /4 Mandelbrot tiles 48² → PNG .*×.*submit \+ asCompleted/,

@@ -66,6 +66,14 @@ describe('spindle run', () => {
     assert.equal(r.stdout, '{"line":"hi","length":2}\n');
   });
 
+  test('--concurrency auto runs an async task', async () => {
+    const r = await runCli(['run', `${TASKS}#slowEcho`, '--concurrency', 'auto'], {
+      input: 'p\nq\n',
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'p\nq\n');
+  });
+
   test('runs on the processes backend', async () => {
     const r = await runCli(['run', `${TASKS}#upper`, '--backend', 'processes', '-j', '2'], {
       input: 'x\ny\n',
@@ -206,6 +214,12 @@ describe('spindle --help', () => {
     const r = await runCli(['run', '--help']);
     assert.match(r.stdout, /Exit codes:/);
     assert.match(r.stdout, /--keep-going/);
+  });
+
+  test('worker with a Redis it cannot reach is exit 2 saying so', async () => {
+    const r = await runCli(['worker', '--redis', 'redis://127.0.0.1:1', '--tasks', TASKS]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /SPINDLE_REDIS_UNAVAILABLE/);
   });
 
   test('worker without --redis is exit 2 naming the missing option', async () => {

@@ -17,10 +17,8 @@ Exit codes:
   2  bad usage: unknown option, bad <module>#<task>, a module or task that cannot be loaded
   3  the input could not be read (missing file, a line that is not JSON) or the output written`;
 
-/** What an action leaves behind: an exit code, or `'serve'` for a command that keeps running. */
-type Outcome = number | 'serve';
-
-export function buildProgram(done: (outcome: Outcome) => void = () => {}): Command {
+/** Builds the command line; each action reports its exit code through `done`. */
+export function buildProgram(done: (exitCode: number) => void = () => {}): Command {
   const program = new Command('spindle')
     .description('Use every core, then every machine: run tasks in parallel from the command line.')
     .version(version, '-v, --version')
@@ -45,11 +43,15 @@ export function buildProgram(done: (outcome: Outcome) => void = () => {}): Comma
         .choices(['threads', 'processes', 'inline'])
         .default('threads'),
     )
-    .option('-c, --chunksize <n>', "items per message to a worker, or 'auto' (adaptive)", chunksize)
+    .option(
+      '-c, --chunksize <n>',
+      "items per message to a worker, or 'auto' (adaptive)",
+      countOrAuto,
+    )
     .option(
       '--concurrency <n>',
-      'tasks in flight per worker, for tasks that wait on I/O',
-      positiveInt,
+      "tasks in flight per worker for tasks that wait on I/O, or 'auto' to find it",
+      countOrAuto,
     )
     .option('-p, --progress', 'draw a progress bar on stderr (count, rate, ETA)')
     .option('-k, --keep-going', "report a failing line's error and go on instead of stopping")
@@ -65,7 +67,7 @@ ${EXIT_CODES}
 
 Examples:
   seq 1 1000 | spindle run ./tasks.js#cube
-  spindle run ./tasks.js#title --input urls.txt --concurrency 16 --progress -o titles.txt
+  spindle run ./tasks.js#title --input urls.txt --concurrency auto --progress -o titles.txt
   spindle run ./tasks.js#score --jsonl --input records.jsonl --keep-going > scores.jsonl`,
     )
     .action(async (ref: string, options) => {
@@ -124,6 +126,19 @@ Workloads: W1 W1' W2 W3 W4 W5 W6 scale memory (see BENCH.md). The full suite tak
     .option('--queue <name>', 'the queue to serve', 'spindle')
     .option('-w, --workers <n>', 'tasks run at once (default: one per core)', positiveInt)
     .option('--secret <secret>', 'refuse jobs not signed with it (default: $SPINDLE_SECRET)')
+    .option(
+      '--lock-duration <ms>',
+      "how soon a dead worker's jobs run elsewhere (default 2000)",
+      positiveInt,
+    )
+    .addHelpText(
+      'after',
+      `
+Runs until SIGTERM or Ctrl-C: the first signal finishes the jobs held, a second stops at once.
+
+Example:
+  SPINDLE_SECRET=s3cret spindle worker --redis redis://10.0.0.5:6379 --tasks ./tasks.js`,
+    )
     .action(async (options) => {
       const { workerCommand } = await import('./worker-command.js');
       done(await workerCommand(options));
@@ -138,13 +153,13 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function chunksize(value: string): number | 'auto' {
+function countOrAuto(value: string): number | 'auto' {
   return value === 'auto' ? 'auto' : positiveInt(value);
 }
 
 /** Runs the command line and resolves with the exit code; prints errors itself. */
-export async function main(argv = process.argv): Promise<Outcome> {
-  let outcome: Outcome = ExitCode.OK;
+export async function main(argv = process.argv): Promise<number> {
+  let outcome: number = ExitCode.OK;
   const program = buildProgram((o) => {
     outcome = o;
   });
@@ -167,9 +182,7 @@ export async function main(argv = process.argv): Promise<Outcome> {
   return outcome;
 }
 
-const outcome = await main();
-if (outcome !== 'serve') {
-  process.exitCode = outcome;
-  // Whatever a task module left running (a timer, a socket) must not keep the command alive.
-  setTimeout(() => process.exit(outcome), 2000).unref();
-}
+const exitCode = await main();
+process.exitCode = exitCode;
+// Whatever a task module left running (a timer, a socket) must not keep the command alive.
+setTimeout(() => process.exit(exitCode), 2000).unref();

@@ -22,8 +22,8 @@ export interface RunOptions {
   backend?: BackendName;
   /** Items per message to a worker; default adaptive. */
   chunksize?: number | 'auto';
-  /** Items in flight per worker, for tasks that wait on I/O. Default 1. */
-  concurrency?: number;
+  /** Items in flight per worker, for tasks that wait on I/O, or `'auto'`. Default 1. */
+  concurrency?: number | 'auto';
   /** Draw a progress bar on stderr. */
   progress?: boolean;
   /** A file to write results to, instead of standard output. */

@@ -1,41 +1,32 @@
-import { CliError } from './exit.js';
-
-export interface WorkerCommandOptions {
-  redis: string;
-  tasks: string[];
-  queue?: string;
-  workers?: number;
-  secret?: string;
-}
+import { CliError, ExitCode } from './exit.js';
+import type { WorkerCommandOptions } from './worker.js';
 
 /**
  * `spindle worker`: hands over to the cluster worker (cli/worker.ts), imported only here so
- * that no other command loads BullMQ. Resolves with an exit code, or `'serve'` while the worker
- * keeps serving after its start function returns.
+ * that no other command loads BullMQ. Resolves with the exit code once the worker has stopped
+ * (SIGTERM or SIGINT).
  */
-export async function workerCommand(options: WorkerCommandOptions): Promise<number | 'serve'> {
-  // A variable specifier: the cluster worker is an optional part of the build.
-  const specifier = './worker.js';
-  let mod: { runWorkerCommand?: (options: WorkerCommandOptions) => unknown };
+export async function workerCommand(options: WorkerCommandOptions): Promise<number> {
+  let runWorkerCommand: (options: WorkerCommandOptions) => Promise<void>;
   try {
-    mod = await import(specifier);
+    ({ runWorkerCommand } = await import('./worker.js'));
   } catch (error) {
-    const code = (error as { code?: string }).code;
-    if (
-      code === 'ERR_MODULE_NOT_FOUND' &&
-      /worker\.(js|ts)/.test(String((error as Error).message))
-    ) {
+    if ((error as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
       throw new CliError(
-        'this build of spindle has no cluster worker (cli/worker.js is missing); reinstall spindle',
+        `the cluster worker cannot load: ${(error as Error).message}; reinstall spindle (npm install spindle)`,
       );
     }
     throw error;
   }
-  if (typeof mod.runWorkerCommand !== 'function') {
-    throw new CliError(
-      'this build of spindle has a cluster worker without runWorkerCommand; reinstall spindle',
-    );
+  try {
+    await runWorkerCommand(options);
+  } catch (error) {
+    // It could not start (Redis unreachable, a task module that does not load): say why.
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SPINDLE_')) {
+      throw new CliError(`${(error as Error).message} (${code})`, ExitCode.USAGE);
+    }
+    throw error;
   }
-  const result = await mod.runWorkerCommand(options);
-  return typeof result === 'number' ? result : 'serve';
+  return ExitCode.OK;
 }

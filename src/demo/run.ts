@@ -45,7 +45,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     threads: new Pool({ workers }),
     processes: new Pool({ backend: 'processes', workers }),
     inline: new Pool({ backend: 'inline', workers: Math.max(sizes.sleeps, sizes.pages) }),
-    threadsIO: new Pool({ workers, concurrency: 16 }),
+    threadsIO: new Pool({ workers, concurrency: 'auto' }),
     workers,
   };
   const started = performance.now();

@@ -117,7 +117,7 @@ export function workloads({ sizes, urls, outDir }: WorkloadContext): Workload[] 
     {
       name: 'titles',
       title: `${urls.length} page titles, ${sizes.pageDelayMs} ms each`,
-      face: 'threads, concurrency 16',
+      face: "threads, concurrency 'auto'",
       sequential: async () => {
         const out: string[] = [];
         for (const url of urls) out.push(await t.title(url));
