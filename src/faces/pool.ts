@@ -292,6 +292,7 @@ export class Pool {
       timeout,
       ...mode,
       prepare: ctx ? (chunk) => prepareValue(chunk, ctx) as unknown[] : undefined,
+      pack: this.#backend.name !== 'inline',
       reporter: options.progress ? progressReporter(options.progress) : undefined,
     });
   }
