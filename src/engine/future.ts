@@ -120,12 +120,13 @@ export class Future<R> implements PromiseLike<R>, TaskSink {
   // biome-ignore lint/suspicious/noThenProperty: a Future is awaitable by design, like a Promise.
   then<T1 = R, T2 = never>(
     onfulfilled?: ((value: R) => T1 | PromiseLike<T1>) | null,
-    onrejected?: ((reason: unknown) => T2 | PromiseLike<T2>) | null,
+    // `any`, as Promise types it, so `.catch((e) => e.code)` compiles
+    onrejected?: ((reason: any) => T2 | PromiseLike<T2>) | null,
   ): Promise<T1 | T2> {
     return this.#asPromise().then(onfulfilled, onrejected);
   }
 
-  catch<T = never>(onrejected?: ((reason: unknown) => T | PromiseLike<T>) | null): Promise<R | T> {
+  catch<T = never>(onrejected?: ((reason: any) => T | PromiseLike<T>) | null): Promise<R | T> {
     return this.#asPromise().catch(onrejected);
   }
 
