@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { asCompleted, Future, Pool, TimeoutError } from '../src/index.js';
 import { ft } from './fixtures/futures-tasks.js';
 
 const pool = new Pool({ workers: 2 });
+before(() => Promise.all([pool.apply(ft.sleep, 100, 0), pool.apply(ft.sleep, 100, 0)]));
 after(() => pool.close());
 
 describe('asCompleted', () => {
   test('yields the futures themselves, in the order they finish', async () => {
-    const slow = pool.submit(ft.sleep, 400, 'slow');
+    const slow = pool.submit(ft.sleep, 1_500, 'slow');
     const fast = pool.submit(ft.sleep, 10, 'fast');
     const order: string[] = [];
     for await (const f of asCompleted([slow, fast])) {

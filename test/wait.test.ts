@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { FIRST_COMPLETED, FIRST_EXCEPTION, Pool, wait } from '../src/index.js';
 import { counter, ft } from './fixtures/futures-tasks.js';
 
 const pool = new Pool({ workers: 2 });
+before(() => Promise.all([pool.apply(ft.sleep, 100, 0), pool.apply(ft.sleep, 100, 0)]));
 after(() => pool.close());
 
 describe('wait', () => {
