@@ -245,6 +245,23 @@ describe('ThreadPoolExecutor', () => {
     await assert.rejects(it.next(), CancelledError);
   });
 
+  test('a map waiting for a result when shutdown({ cancelFutures: true }) comes throws SPINDLE_CANCELLED', async () => {
+    const executor = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const it = executor.map(ft.sleep, [400, 400, 400], [1, 2, 3], { chunksize: 1 });
+    const pending = it.next();
+    await new Promise((r) => setTimeout(r, 50));
+    await executor.shutdown({ cancelFutures: true });
+    await assert.rejects(pending, CancelledError);
+  });
+
+  test('return() ends a map whose next() is still waiting', async () => {
+    await using executor = new ThreadPoolExecutor({ maxWorkers: 1 });
+    const it = executor.map(ft.sleep, [300, 300], [1, 2], { chunksize: 1 });
+    const pending = it.next();
+    await it.return?.();
+    assert.deepEqual(await pending, { done: true, value: undefined });
+  });
+
   test('options are checked, with Python names suggested', () => {
     assert.throws(
       () => new ThreadPoolExecutor({ maxWorkers: 0 }),

@@ -244,6 +244,8 @@ class ExecutorMap<R> implements AsyncIterableIterator<R> {
   readonly #onEnd: (map: ExecutorMap<R>) => void;
   #ended = false;
   #cancelled = false;
+  /** Ends a pending wait: with an error, or as the end of iteration. */
+  #interrupt: ((error?: unknown) => void) | undefined;
   /** Serialises concurrent `next()` calls: results are handed out one at a time, in order. */
   #tail: Promise<unknown> = Promise.resolve();
 
@@ -267,14 +269,12 @@ class ExecutorMap<R> implements AsyncIterableIterator<R> {
   async #next(): Promise<IteratorResult<R>> {
     if (this.#cancelled) {
       this.#end();
-      throw new CancelledError(
-        'the executor was shut down with cancelFutures: true before this result was ready',
-      );
+      throw cancelledByShutdown();
     }
     if (this.#ended) return { done: true, value: undefined };
     let step: IteratorResult<SettledItem<R>>;
     try {
-      step = await this.#beforeDeadline(this.#run.next());
+      step = await this.#race(this.#run.next());
     } catch (error) {
       this.#end();
       throw error;
@@ -293,6 +293,7 @@ class ExecutorMap<R> implements AsyncIterableIterator<R> {
 
   async return(): Promise<IteratorResult<R>> {
     this.#end();
+    this.#interrupt?.();
     return { done: true, value: undefined };
   }
 
@@ -300,34 +301,51 @@ class ExecutorMap<R> implements AsyncIterableIterator<R> {
     return this;
   }
 
-  /** @internal shutdown({ cancelFutures }): drop queued work; the next `next()` throws. */
+  /** @internal shutdown({ cancelFutures }): drop queued work; a pending or next `next()` throws. */
   _cancel(): void {
     if (this.#ended) return;
     this.#cancelled = true;
     void this.#run.return();
+    this.#interrupt?.(cancelledByShutdown());
   }
 
-  #beforeDeadline<T>(step: Promise<T>): Promise<T> {
-    if (this.#deadline === undefined) return step;
-    const left = Math.max(0, this.#deadline - performance.now());
-    // A result already available wins even past the deadline, as in Python: the timer's
-    // callback runs only after the step's microtasks.
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
+  /**
+   * Waits for the inner step, but no longer than the deadline, and no longer than until the
+   * iterator is closed or cancelled: a MapRun that is stopped never answers a pending `next()`.
+   */
+  #race<T>(step: Promise<IteratorResult<T>>): Promise<IteratorResult<T>> {
+    return new Promise<IteratorResult<T>>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        this.#interrupt = undefined;
         step.catch(() => {});
-        reject(
-          new TimeoutError(
-            `executor.map did not produce its results within ${this.#timeout} ms of the call; work still queued was cancelled`,
-          ),
-        );
-      }, left);
+      };
+      if (this.#deadline !== undefined) {
+        // A result already available wins even past the deadline, as in Python: the timer's
+        // callback runs only after the step's microtasks.
+        const left = Math.max(0, this.#deadline - performance.now());
+        timer = setTimeout(() => {
+          done();
+          reject(
+            new TimeoutError(
+              `executor.map did not produce its results within ${this.#timeout} ms of the call; work still queued was cancelled`,
+            ),
+          );
+        }, left);
+      }
+      this.#interrupt = (error) => {
+        done();
+        if (error === undefined) resolve({ done: true, value: undefined });
+        else reject(error);
+      };
       step.then(
         (value) => {
-          clearTimeout(timer);
+          done();
           resolve(value);
         },
         (error) => {
-          clearTimeout(timer);
+          done();
           reject(error);
         },
       );
@@ -341,6 +359,12 @@ class ExecutorMap<R> implements AsyncIterableIterator<R> {
     void this.#run.return();
     this.#onEnd(this);
   }
+}
+
+function cancelledByShutdown(): CancelledError {
+  return new CancelledError(
+    'the executor was shut down with cancelFutures: true before this result was ready',
+  );
 }
 
 function mapTimeout(value: unknown): number | undefined {
