@@ -165,3 +165,12 @@ describe('Pool.map family', () => {
     assert.equal(await pool.apply(tasks.cube, 2), 8);
   });
 });
+
+describe('closing an imap iterator', () => {
+  test('a next() already waiting ends when the iterator is closed', async () => {
+    const it = pool.imap(tasks.sleep, [2_000, 2_000], { chunksize: 1 });
+    const waiting = it.next();
+    await it.return!();
+    assert.deepEqual(await waiting, { done: true, value: undefined });
+  });
+});

@@ -173,6 +173,7 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
 
   async #nextChunk(): Promise<Chunk | undefined> {
     for (;;) {
+      if (this.#finished && !this.#failure) return undefined;
       if (this.#failure) {
         this.#stop();
         throw this.#failure.error;
@@ -347,6 +348,8 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
     if (this.#abortListener)
       this.#options.signal!.removeEventListener('abort', this.#abortListener);
     this.#options.reporter?.finish();
+    // A next() already waiting when the iterator is closed ends instead of hanging.
+    this.#notify();
   }
 }
 
