@@ -92,6 +92,17 @@ describe('progress', () => {
     assert.equal(text.split('\n').length, 2, 'one line of progress, then the newline');
   });
 
+  test('off a TTY a run shorter than the interval prints one final plain line', () => {
+    const stream = fakeTerminal();
+    stream.isTTY = false;
+    const bar = progressBar({ stream: stream as unknown as NodeJS.WriteStream });
+    for (let done = 1; done <= 5; done++) {
+      bar.update({ done, total: 5, failed: 0, elapsedMs: done * 10, etaMs: (5 - done) * 10 });
+    }
+    bar.stop();
+    assert.match(stream.text(), /^spindle #{24} 100% \| 5\/5 \| [\d.]+\/s \| \d+ms elapsed\n$/);
+  });
+
   test('clear() erases the bar line so other output can be written on a TTY', () => {
     const stream = fakeTerminal();
     const bar = progressBar({ stream: stream as unknown as NodeJS.WriteStream });
@@ -107,6 +118,7 @@ describe('progress', () => {
     assert.equal(r.stdout.trim(), '30');
     const lines = r.stderr.trimEnd().split('\n');
     assert.match(lines.at(-1)!, /^spindle .* 100% \| 30\/30 \| [\d.,]+\/s \| .* elapsed$/);
+    assert.ok(!r.stderr.includes('\n\n'), 'no blank lines');
     assert.ok(!r.stderr.includes('\r') && !r.stderr.includes(ESC), 'no terminal codes');
   });
 

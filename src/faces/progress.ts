@@ -53,6 +53,7 @@ export function progressBar(options: ProgressBarOptions = {}): ProgressBar {
   const stream = options.stream ?? process.stderr;
   const label = options.label ?? 'spindle';
   const tty = stream.isTTY === true;
+  const plainEveryMs = options.plainEveryMs ?? 1000;
   const lib = cliProgress();
   let latest: ProgressInfo = { done: 0, failed: 0, elapsedMs: 0 };
   let latestAt = performance.now();
@@ -79,7 +80,7 @@ export function progressBar(options: ProgressBarOptions = {}): ProgressBar {
     terminal: inPlaceTerminal(stream),
     fps: 10,
     noTTYOutput: true,
-    notTTYSchedule: options.plainEveryMs ?? 1000,
+    notTTYSchedule: plainEveryMs,
     linewrap: true,
   } as ConstructorParameters<CliProgress['SingleBar']>[0]) as unknown as BarInternals;
   // cli-progress redraws on a timer of its own; unreferenced, it never keeps a process alive
@@ -90,12 +91,17 @@ export function progressBar(options: ProgressBarOptions = {}): ProgressBar {
     bar.timer?.unref?.();
   };
 
+  const created = performance.now();
+  let seen = false;
   return {
     update(info) {
       if (state === 'stopped') return;
       latest = info;
       latestAt = performance.now();
+      seen = true;
       if (state === 'idle') {
+        // In a log, a run shorter than one interval is one final line, not two.
+        if (!tty && latestAt - created < plainEveryMs) return;
         state = 'running';
         bar.start(info.total ?? 0, info.done);
       } else bar.update(info.done);
@@ -109,6 +115,9 @@ export function progressBar(options: ProgressBarOptions = {}): ProgressBar {
       if (state === 'running' && tty) bar.render();
     },
     stop() {
+      if (state === 'idle' && seen) {
+        stream.write(`${format(undefined, { maxWidth: 200 })}\n`);
+      }
       if (state !== 'running') {
         state = 'stopped';
         return;
@@ -197,9 +206,26 @@ function cliProgress(): CliProgress {
 function inPlaceTerminal(stream: NodeJS.WriteStream): unknown {
   const Terminal = createRequire(import.meta.url)('cli-progress/lib/terminal.js') as new (
     stream: NodeJS.WriteStream,
-  ) => { cursorSave(): void; cursorRestore(): void };
+  ) => {
+    cursorSave(): void;
+    cursorRestore(): void;
+    write(text: string, raw?: boolean): void;
+    newline(): void;
+  };
   const terminal = new Terminal(stream);
   terminal.cursorSave = () => {};
   terminal.cursorRestore = () => {};
+  // Off a TTY every line already ends with a newline; the one stop() adds would be blank.
+  let atLineStart = true;
+  const write = terminal.write.bind(terminal);
+  const newline = terminal.newline.bind(terminal);
+  terminal.write = (text: string, raw?: boolean) => {
+    write(text, raw);
+    if (text.length > 0) atLineStart = false;
+  };
+  terminal.newline = () => {
+    if (stream.isTTY || !atLineStart) newline();
+    atLineStart = true;
+  };
   return terminal;
 }
