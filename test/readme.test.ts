@@ -4,7 +4,9 @@
  * a block that also says `run` is executed with `node --import tsx`, with every file named
  * before it in the README beside it. `import ... from 'spindle'` resolves to this package's
  * build (package self-reference), so `npm run build` must run first (npm test does).
- * A line `console.log(x); // expected` checks that stdout shows `expected`.
+ * A line `console.log(x); // expected` checks that stdout shows `expected`, after what the lines
+ * above it expected (whitespace-insensitive), so use it for deterministic output only. Blocks
+ * without `file=` (shell sessions, examples that need Redis) are not run.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -13,6 +15,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { ErrorCodes } from '../src/index.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -52,6 +55,24 @@ function expectations(code: string): string[] {
 
 const normalize = (s: string) => s.replace(/\s+/g, ' ').replace(/\[ /g, '[').replace(/ \]/g, ']');
 
+describe('README reference', () => {
+  test('the error table lists every error code', () => {
+    for (const code of Object.values(ErrorCodes)) {
+      assert.match(readme, new RegExp(`^\\| \`${code}\` \\|`, 'm'), `${code} is not in the README`);
+    }
+  });
+
+  test('example files are named as plain files in the example folder', () => {
+    for (const block of blocks(readme)) {
+      assert.match(
+        block.file,
+        /^[\w.-]+\.(ts|mts|js|mjs|json)$/,
+        `bad file name at line ${block.line}`,
+      );
+    }
+  });
+});
+
 describe('README examples', () => {
   const files = new Map<string, string>();
   const all = blocks(readme);
@@ -77,11 +98,12 @@ describe('README examples', () => {
         timeout: 110_000,
         env: { ...process.env, SPINDLE_README_TEST: '1' },
       });
+      const out = normalize(stdout);
+      let from = 0;
       for (const expected of expectations(block.code)) {
-        assert.ok(
-          normalize(stdout).includes(normalize(expected)),
-          `stdout lacks ${expected}:\n${stdout}`,
-        );
+        const at = out.indexOf(normalize(expected), from);
+        assert.ok(at >= 0, `stdout lacks ${expected} (after what came before it):\n${stdout}`);
+        from = at + normalize(expected).length;
       }
     });
   });
