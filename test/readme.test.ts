@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ErrorCodes } from '../src/index.js';
@@ -74,25 +74,33 @@ describe('README reference', () => {
 });
 
 describe('README examples', () => {
-  const files = new Map<string, string>();
   const all = blocks(readme);
-  test('the README has runnable examples', () => {
-    assert.ok(
-      all.some((b) => b.run),
-      'no ```ts file=... run block found',
-    );
-  });
+  const base = join(root, '.tmp', 'readme-examples');
+  // Each runnable block gets a folder holding every file named up to it (later blocks with the
+  // same name replace earlier ones), written before any runs so the type check sees them all.
+  const examples: Array<{ block: Block; dir: string; files: Map<string, string> }> = [];
+  const files = new Map<string, string>();
   all.forEach((block, index) => {
     files.set(block.file, block.code);
-    if (!block.run) return;
-    const snapshot = new Map(files);
+    if (block.run) examples.push({ block, dir: join(base, String(index)), files: new Map(files) });
+  });
+
+  before(() => {
+    rmSync(base, { recursive: true, force: true });
+    for (const { dir, files } of examples) {
+      mkdirSync(dir, { recursive: true });
+      for (const [name, code] of files) writeFileSync(join(dir, name), code);
+    }
+  });
+
+  test('the README has runnable examples', () => {
+    assert.ok(examples.length > 0, 'no ```ts file=... run block found');
+  });
+
+  for (const { block, dir } of examples) {
     test(`the example at README line ${block.line} (${block.file}) runs`, {
       timeout: 120_000,
     }, async () => {
-      const dir = join(root, '.tmp', 'readme-examples', String(index));
-      rmSync(dir, { recursive: true, force: true });
-      mkdirSync(dir, { recursive: true });
-      for (const [name, code] of snapshot) writeFileSync(join(dir, name), code);
       const { stdout } = await run(process.execPath, ['--import', 'tsx', join(dir, block.file)], {
         cwd: dir,
         timeout: 110_000,
@@ -106,5 +114,33 @@ describe('README examples', () => {
         from = at + normalize(expected).length;
       }
     });
+  }
+
+  // tsx strips types without checking them; a user's editor does check them.
+  test('the examples type-check in a strict Node project', { timeout: 120_000 }, async () => {
+    const sources = examples.flatMap(({ dir, files }) =>
+      [...files.keys()].filter((f) => /\.m?ts$/.test(f)).map((f) => join(dir, f)),
+    );
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const flags = [
+      '--noEmit',
+      '--strict',
+      '--skipLibCheck',
+      '--target',
+      'es2022',
+      '--lib',
+      'es2023,esnext.disposable',
+      '--module',
+      'nodenext',
+      '--moduleResolution',
+      'nodenext',
+      '--types',
+      'node',
+    ];
+    const errors = await run(process.execPath, [tsc, ...flags, ...sources], { cwd: root }).then(
+      () => '',
+      (error: { stdout?: string }) => error.stdout || String(error),
+    );
+    assert.equal(errors, '', 'the README examples do not type-check');
   });
 });
