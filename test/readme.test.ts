@@ -62,6 +62,19 @@ describe('README reference', () => {
     }
   });
 
+  test('every link to a section of the README leads to a heading', () => {
+    // GitHub's anchors: lower case, punctuation dropped, spaces as hyphens.
+    const slug = (h: string) =>
+      h
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-');
+    const anchors = new Set([...readme.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1])));
+    for (const [, anchor] of readme.matchAll(/\]\(#([^)]+)\)/g)) {
+      assert.ok(anchors.has(anchor), `no heading for the link #${anchor}`);
+    }
+  });
+
   test('example files are named as plain files in the example folder', () => {
     for (const block of blocks(readme)) {
       assert.match(
