@@ -22,6 +22,8 @@ export interface WaitPlan {
   value: number;
   /** Index of a word counting waiters (so wakers can skip `notify`), or -1. */
   waiters: number;
+  /** Milliseconds between looks, when polling (no Atomics.waitAsync). */
+  backoff?: number;
 }
 
 /** Tries the operation once: true when done, false after filling `plan`. */
@@ -34,9 +36,14 @@ type WaitAsync = (
   timeout?: number,
 ) => { async: false; value: string } | { async: true; value: Promise<string> };
 
-/** Node 16+ has it; the fallback polls, for runtimes that lack it. */
-const waitAsync: WaitAsync | undefined = (Atomics as unknown as { waitAsync?: WaitAsync })
-  .waitAsync;
+/**
+ * Node 16+ has it; the fallback polls, for runtimes that lack it (SPINDLE_POLL_WAITS=1 forces
+ * the fallback, to test it).
+ */
+const waitAsync: WaitAsync | undefined =
+  process.env.SPINDLE_POLL_WAITS === '1'
+    ? undefined
+    : (Atomics as unknown as { waitAsync?: WaitAsync }).waitAsync;
 
 const POLL_MIN_MS = 1;
 const POLL_MAX_MS = 16;
@@ -129,7 +136,7 @@ function waitWord(i32: Int32Array, plan: WaitPlan, remaining: number): PendingWa
     if (counted) Atomics.sub(i32, waiters, 1);
     counted = false;
   };
-  if (!waitAsync) return pollWord(i32, index, value, uncount);
+  if (!waitAsync) return pollWord(i32, plan, uncount);
   const result = waitAsync(i32, index, value, Math.max(0, remaining));
   if (!result.async) {
     uncount();
@@ -151,32 +158,24 @@ function waitWord(i32: Int32Array, plan: WaitPlan, remaining: number): PendingWa
   };
 }
 
-function pollWord(
-  i32: Int32Array,
-  index: number,
-  value: number,
-  uncount: () => void,
-): PendingWait | undefined {
-  if (Atomics.load(i32, index) !== value) {
+/**
+ * The fallback: look again after a growing delay. Each look ends the wait, as a notify would,
+ * so the attempt re-runs and sees changes that only a notify announces (a close).
+ */
+function pollWord(i32: Int32Array, plan: WaitPlan, uncount: () => void): PendingWait | undefined {
+  if (Atomics.load(i32, plan.index) !== plan.value) {
     uncount();
+    plan.backoff = 0;
     return undefined;
   }
+  plan.backoff = Math.min(Math.max(POLL_MIN_MS, (plan.backoff ?? 0) * 2), POLL_MAX_MS);
   let timer: NodeJS.Timeout | undefined;
-  let resolveDone!: () => void;
   const done = new Promise<void>((resolve) => {
-    resolveDone = resolve;
-  });
-  let delay = POLL_MIN_MS;
-  const poll = () => {
-    if (Atomics.load(i32, index) !== value) {
+    timer = setTimeout(() => {
       uncount();
-      resolveDone();
-      return;
-    }
-    delay = Math.min(delay * 2, POLL_MAX_MS);
-    timer = setTimeout(poll, delay);
-  };
-  timer = setTimeout(poll, delay);
+      resolve();
+    }, plan.backoff);
+  });
   return {
     done,
     abandon() {
