@@ -76,7 +76,7 @@ export {
 } from './faces/parallel.js';
 export { type ParallelForOptions, parallelFor } from './faces/parallel-for.js';
 export { Pool, type PoolOptions, type SubmitOptions } from './faces/pool.js';
-export { type SpawnOptions, SpawnedWorker, spawn } from './faces/spawn.js';
+export { SpawnedWorker, type SpawnOptions, spawn } from './faces/spawn.js';
 export { Barrier } from './sync/barrier.js';
 export { Channel, type ChannelOptions } from './sync/channel.js';
 export { Lock } from './sync/lock.js';
