@@ -1,5 +1,7 @@
 /**
  * spindle: use every core, then every machine. This file is the public API and nothing else.
+ *
+ * @module spindle
  */
 
 export type {

@@ -102,3 +102,25 @@ describe('bad input', () => {
     assert.throws(() => new Pool({ taskTimeout: -1 }), RangeError);
   });
 });
+
+describe('captured values that cannot cross', () => {
+  test('a captured value that cannot be cloned fails with SPINDLE_CLONE naming the capture', async () => {
+    const { inline } = await import('../src/index.js');
+    const handle = { socket: () => 1 };
+    const error = await pool
+      .apply(
+        inline((x: number) => x + (handle ? 1 : 0), { handle }),
+        1,
+      )
+      .catch((e) => e);
+    assert.equal(error.code, 'SPINDLE_CLONE');
+    assert.match(error.message, /captures\.handle\.socket/);
+    assert.doesNotMatch(error.message, /\.\./);
+  });
+
+  test('apply reports a closed pool as a rejection, not a throw', async () => {
+    const closed = new Pool({ workers: 1 });
+    await closed.close();
+    await assert.rejects(closed.apply(tasks.cube, 1), { code: 'SPINDLE_POOL_CLOSED' });
+  });
+});

@@ -413,15 +413,19 @@ export class Scheduler {
       } catch (error) {
         slot.inflight.delete(task.id);
         slot.inflightCost -= task.cost;
-        const found = findUncloneable(task.args, task.kind === TaskKind.CALL ? 'args' : 'items');
-        const where = found ? found.path : 'its arguments';
-        const reason = found ? found.reason : String(error ?? batchError);
-        const problem = defs ? ` (or the task definition of ${task.spec.label})` : '';
+        const inArgs = findUncloneable(task.args, task.kind === TaskKind.CALL ? 'args' : 'items');
+        const inDefs = inArgs || !defs ? undefined : uncloneableCapture(task.spec);
+        if (inDefs) slot.defined.delete(task.spec.id);
+        const found = inArgs ?? inDefs;
+        const where = found ? found.path : 'args';
+        const reason = (found ? found.reason : String(error ?? batchError)).replace(/\.+$/, '');
+        const what = inDefs
+          ? `a value captured by ${task.spec.label} (${where}) cannot be sent to a worker: ${reason}. Captured values travel by structured clone`
+          : `${where} of a call to ${task.spec.label} cannot be sent to a worker: ${reason}. Arguments travel by structured clone`;
         this.#fail(
           task,
           new CloneError(
-            `${where}${problem} of a call to ${task.spec.label} cannot be sent to a worker: ${reason}. ` +
-              'Arguments travel by structured clone: pass plain data, typed arrays or shared arrays, not functions or class instances with private state',
+            `${what}: pass plain data, typed arrays or shared arrays, not functions or class instances with private state`,
             where,
             error,
           ),
@@ -767,6 +771,17 @@ function describeExit(exit: WorkerExit, limits: ResourceLimits | undefined): str
   if (heap !== undefined && (exit.signal === 'SIGABRT' || exit.code === 134) && !exit.error)
     return `${how} (out of memory? its heap is limited to ${heap} MB by resourceLimits)`;
   return how;
+}
+
+/** Which captured value of an inline task cannot be cloned, as `captures.name.path`. */
+function uncloneableCapture(spec: TaskSpec): { path: string; reason: string } | undefined {
+  const def = spec.def;
+  if (def.t !== 'i') return findUncloneable(def, 'definition');
+  for (let i = 0; i < def.names.length; i++) {
+    const found = findUncloneable(def.values[i], `captures.${def.names[i]}`);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 function abortReason(signal: AbortSignal): unknown {

@@ -163,7 +163,12 @@ export class Pool {
 
   /** Runs `task(...args)` on a worker and resolves with its result. */
   apply<F extends AnyTask>(task: F, ...args: Parameters<F>): Promise<Result<F>> {
-    return Promise.resolve(this.submit(task, ...args));
+    try {
+      return Promise.resolve(this.submit(task, ...args));
+    } catch (error) {
+      // A promise-returning call reports bad input and a closed pool as a rejection, as map does.
+      return Promise.reject(error);
+    }
   }
 
   /** `task(item)` for every item, in parallel; resolves with the results in input order. */

@@ -8,6 +8,8 @@
  * const cubes = await pool.map(tasks.cube, xs);
  * ```
  * Workers run `spindle worker --redis redis://10.0.0.5:6379 --tasks ./tasks.js`.
+ *
+ * @module spindle/redis
  */
 import type { Backend } from '../backends/types.js';
 import { RedisBackend } from './backend.js';
