@@ -174,3 +174,22 @@ describe('closing an imap iterator', () => {
     assert.deepEqual(await waiting, { done: true, value: undefined });
   });
 });
+
+describe('numbers cross packed, values unchanged', () => {
+  test('integers, -0, NaN, big and fractional numbers come back exactly', async () => {
+    const special = [
+      -0,
+      Number.NaN,
+      2 ** 40,
+      1.5,
+      -(2 ** 31),
+      2 ** 31,
+      Number.MAX_SAFE_INTEGER,
+      Infinity,
+    ];
+    const ints = Array.from({ length: 200 }, (_, i) => i - 100);
+    for (const input of [ints, [...ints, ...special], special.concat(ints.map((x) => x / 4))]) {
+      assert.deepStrictEqual(await pool.map(tasks.identity, input), input);
+    }
+  });
+});

@@ -287,10 +287,15 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
     }
   }
 
-  #settleChunk(chunk: Chunk, packed: unknown[] | Float64Array | undefined, error: unknown): void {
+  #settleChunk(
+    chunk: Chunk,
+    packed: unknown[] | Float64Array | Int32Array | undefined,
+    error: unknown,
+  ): void {
     if (chunk.settled) return;
     // Workers send an all-number chunk back packed; unpack so callers see plain arrays.
-    const results = packed instanceof Float64Array ? Array.from(packed) : packed;
+    const results =
+      packed instanceof Float64Array || packed instanceof Int32Array ? Array.from(packed) : packed;
     chunk.settled = true;
     this.#live.delete(chunk);
     if (results) {
@@ -354,14 +359,21 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
 }
 
 /**
- * Chunk items that are all numbers cross as one Float64Array (see the worker's map loop):
- * cheaper to clone than a plain array by an order of magnitude. Undefined when any item is
+ * Chunk items that are all numbers cross as one typed array (see the worker's map loop):
+ * cheaper to clone than a plain array by an order of magnitude. Integers go as an Int32Array:
+ * read from a Float64Array they reach the task as doubles, and V8 then compiles its integer
+ * arithmetic (`x % p`) as floating point, 3.5× slower (bench W3). Undefined when any item is
  * not a number; the check stops at the first such item.
  */
-function packNumbers(items: unknown[]): Float64Array | undefined {
+function packNumbers(items: unknown[]): Float64Array | Int32Array | undefined {
   if (items.length < 64) return undefined;
-  for (let i = 0; i < items.length; i++) if (typeof items[i] !== 'number') return undefined;
-  return Float64Array.from(items as number[]);
+  let ints = true;
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i];
+    if (typeof x !== 'number') return undefined;
+    if (ints && ((x | 0) !== x || Object.is(x, -0))) ints = false;
+  }
+  return ints ? Int32Array.from(items as number[]) : Float64Array.from(items as number[]);
 }
 
 /** What `SETTLE` mode yields per item. */
