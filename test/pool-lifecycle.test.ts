@@ -76,6 +76,17 @@ describe('pool lifecycle', () => {
     assert.match(stdout, /\[ 1, 8, 27 \]/);
   });
 
+  test('thread workers start when the caller is `node --input-type=module -e`', async () => {
+    const index = new URL('../src/index.ts', import.meta.url).href;
+    const code = `import { Pool } from '${index}'; const p = new Pool({ workers: 1 }); console.log(await p.apply((x) => x * 2, 21)); await p.close();`;
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', code],
+      { timeout: 20_000 },
+    );
+    assert.equal(stdout.trim(), '42');
+  });
+
   test('the queue handles a million queued tasks', async () => {
     const pool = new Pool({ workers: 2 });
     const futures = [];

@@ -5,13 +5,16 @@ import { workerEntryUrl } from './entry-url.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
 import { tsxApiUrl } from './typescript.js';
 
-/** Loads the entry, registering tsx first when the caller runs under it (see typescript.ts). */
+/**
+ * Loads the entry, registering tsx first when the caller runs under it (see typescript.ts).
+ * Only `import()`, no `require`: an eval'd worker inherits `--input-type=module` from a caller
+ * started with `node --input-type=module -e`, and then runs this as a module.
+ */
 const BOOTSTRAP = `
-const { workerData } = require('node:worker_threads');
-(async () => {
+import('node:worker_threads').then(async ({ workerData }) => {
   if (workerData.tsx) (await import(workerData.tsx)).register();
   await import(workerData.entry);
-})();
+});
 `;
 
 /** Workers are `worker_threads`: cheap to start, and they share memory with the caller. */
