@@ -7,6 +7,7 @@ import { Pool } from '../src/index.js';
 import { redis } from '../src/redis/index.js';
 import { crashing, tasks } from './fixtures/redis-tasks.js';
 import {
+  freePort,
   type RedisServer,
   startRedisServer,
   startWorker,
@@ -114,5 +115,37 @@ describe('redis backend faults', () => {
     } finally {
       await pool.terminate();
     }
+  });
+
+  test('Redis gone for longer than reconnectTimeout fails the run with SPINDLE_REDIS_UNAVAILABLE', async () => {
+    const doomed = await startRedisServer();
+    const w = await startWorker(doomed.url);
+    workers.push(w);
+    const pool = new Pool({
+      backend: redis({ connection: doomed.url, reconnectTimeout: 1500 }),
+      workers: 2,
+    });
+    try {
+      const run = pool.map(tasks.slow, [1, 2, 3, 4, 5, 6], { chunksize: 1 });
+      await new Promise((r) => setTimeout(r, 300));
+      await doomed.stop();
+      await assert.rejects(run, (error: any) => {
+        assert.equal(error.code, 'SPINDLE_REDIS_UNAVAILABLE');
+        assert.match(error.message, /reconnectTimeout/);
+        return true;
+      });
+    } finally {
+      await pool.terminate();
+      w.kill('SIGKILL');
+    }
+  });
+
+  test('a worker that cannot reach Redis exits with a clear error instead of hanging', async () => {
+    const port = await freePort();
+    const w = await startWorker(`redis://127.0.0.1:${port}`, { wait: false });
+    workers.push(w);
+    assert.equal(await w.exit(), 1);
+    assert.match(w.output(), /SPINDLE_REDIS_UNAVAILABLE/);
+    assert.match(w.output(), new RegExp(`127\\.0\\.0\\.1:${port}`));
   });
 });

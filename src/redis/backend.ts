@@ -39,6 +39,8 @@ interface PendingJob {
 const DRAIN_BATCH = 256;
 /** A lost job (Redis restarted without persistence) is added again at most this often. */
 const MAX_RESUBMITS = 3;
+/** Closing waits at most this long for each Redis round trip. */
+const CLOSE_WAIT_MS = 1000;
 
 /**
  * The caller's side of the cluster backend. The scheduler sees ordinary workers: each is a
@@ -103,9 +105,13 @@ export class RedisBackend implements Backend {
     this.#refs++;
     this.#applyRef();
     links.reader.disconnect();
-    await this.#reading;
-    await links.queue.close().catch(() => {});
-    await links.client.quit().catch(() => links.client.disconnect());
+    // A BLPOP queued while Redis is away is not always rejected by disconnect()
+    if (this.#reading) await within(this.#reading, CLOSE_WAIT_MS);
+    // A polite QUIT waits for Redis; with Redis away it would wait for ever.
+    if (links.client.status !== 'ready') links.client.disconnect();
+    await within(links.queue.close(), CLOSE_WAIT_MS);
+    await within(links.client.quit(), CLOSE_WAIT_MS);
+    links.client.disconnect();
   }
 
   /** @internal one batch from the scheduler becomes one job */
@@ -136,6 +142,10 @@ export class RedisBackend implements Backend {
       badReplies: 0,
     };
     this.#pending.set(id, job);
+    if (this.#downTooLong()) {
+      queueMicrotask(() => this.#failJob(job, this.#downError()));
+      return;
+    }
     this.#connect().then(
       (links) => this.#add(links, job),
       (error) => this.#failJob(job, error),
@@ -149,7 +159,9 @@ export class RedisBackend implements Backend {
       if (job.channel !== channel) continue;
       this.#pending.delete(job.id);
       // A job still waiting is withdrawn; one already running finishes and its reply is dropped.
-      if (job.added && this.#open) removals.push(this.#open.queue.remove(job.id).catch(() => 0));
+      if (job.added && this.#open?.client.status === 'ready') {
+        removals.push(within(this.#open.queue.remove(job.id), CLOSE_WAIT_MS));
+      }
     }
     await Promise.all(removals);
   }
@@ -335,15 +347,15 @@ export class RedisBackend implements Backend {
    * persistence: add it again), or Redis down too long (fail them all).
    */
   async #poll(links: Links): Promise<void> {
-    if (this.#polling || this.#closed || this.#pending.size === 0) return;
+    if (this.#closed || this.#pending.size === 0) return;
+    // Before the in-progress check: a poll sent just before Redis went away waits for it.
     const down = this.#downSince;
-    if (down !== undefined && performance.now() - down > this.#options.reconnectTimeout) {
-      const error = new RedisUnavailableError(
-        `lost the connection to Redis at ${this.#where} for more than ${this.#options.reconnectTimeout} ms; the unfinished tasks fail (raise reconnectTimeout to wait longer)`,
-      );
+    if (this.#downTooLong()) {
+      const error = this.#downError();
       for (const job of [...this.#pending.values()]) this.#failJob(job, error);
       return;
     }
+    if (this.#polling || down !== undefined) return;
     const jobs = [...this.#pending.values()].filter((job) => job.added);
     if (jobs.length === 0) return;
     this.#polling = true;
@@ -367,6 +379,17 @@ export class RedisBackend implements Backend {
     } finally {
       this.#polling = false;
     }
+  }
+
+  #downTooLong(): boolean {
+    const down = this.#downSince;
+    return down !== undefined && performance.now() - down > this.#options.reconnectTimeout;
+  }
+
+  #downError(): RedisUnavailableError {
+    return new RedisUnavailableError(
+      `lost the connection to Redis at ${this.#where} for more than ${this.#options.reconnectTimeout} ms; the unfinished tasks fail (raise reconnectTimeout to wait longer)`,
+    );
   }
 
   #onMissing(links: Links, job: PendingJob): void {
@@ -408,6 +431,20 @@ export class RedisBackend implements Backend {
       : new JobRefusedError(`job ${job.id} failed in a spindle worker: ${text}`);
     this.#failJob(job, error);
   }
+}
+
+/** Waits for `promise`, but not longer than `ms`, and never fails. */
+function within(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise.then(
+      () => {},
+      () => {},
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 function errorResults(job: PendingJob, error: WireError): unknown[] {

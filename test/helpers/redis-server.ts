@@ -149,6 +149,8 @@ export async function startWorker(
     secret?: string;
     queue?: string;
     env?: NodeJS.ProcessEnv;
+    /** false: return at once, for a worker expected to fail at start */
+    wait?: boolean;
   } = {},
 ): Promise<WorkerProcess> {
   const args = [
@@ -170,7 +172,7 @@ export async function startWorker(
   child.stdout!.on('data', (c: Buffer) => (out += c));
   child.stderr!.on('data', (c: Buffer) => (out += c));
   const done = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await waitForLine(child, /consuming queue/, 'spindle worker');
+  if (options.wait !== false) await waitForLine(child, /consuming queue/, 'spindle worker');
   return {
     pid: child.pid!,
     output: () => out,
