@@ -1,25 +1,34 @@
-import type { Backend, ResourceLimits, WorkerExit } from '../backends/types.js';
-import { findUncloneable } from '../codec/clone-path.js';
+import type { WorkerExit } from '../backends/types.js';
 import { rebuildError } from '../codec/errors.js';
+import { sendFailure } from '../codec/send-failure.js';
 import type { Transferable } from '../codec/transferable.js';
 import {
   CancelledError,
-  CloneError,
   PoolClosedError,
   QueueFullError,
   TimeoutError,
-  WorkerCrashedError,
   WorkerStartError,
 } from '../errors.js';
 import { allocateHolderId } from '../sync/holder.js';
 import { releaseHeldBy } from '../sync/registry.js';
 import type { TaskSpec } from '../tasks/types.js';
+import { blameCrash, describeExit } from './crash.js';
 import { Deque } from './deque.js';
-import type { Cancellable, TaskSink } from './future.js';
+import type { TaskSink } from './future.js';
 import { Histogram } from './histogram.js';
 import { type FromWorker, RESULT_STRIDE, ResultStatus, TaskKind } from './protocol.js';
 import { newSlot, type Slot } from './slot.js';
 import type { PoolStats } from './stats.js';
+import {
+  DISPATCHED,
+  QUEUED,
+  type SchedulerOptions,
+  SETTLED,
+  Task,
+  type TaskOptions,
+} from './task.js';
+
+export { type SchedulerOptions, Task, type TaskOptions } from './task.js';
 
 /**
  * Work a worker may hold beyond its running tasks, in estimated milliseconds. Enough that a
@@ -34,65 +43,6 @@ const MAX_BATCH = 4096;
 const GRACE_MS = 500;
 /** Workers that die this many times in a row before they are ready mean a broken setup. */
 const MAX_START_FAILURES = 3;
-
-const QUEUED = 0;
-const DISPATCHED = 1;
-const SETTLED = 2;
-
-export interface SchedulerOptions {
-  backend: Backend;
-  workers: number;
-  concurrency: number;
-  maxQueue: number;
-  taskTimeout: number | undefined;
-  retries: number;
-  maxTasksPerWorker: number | undefined;
-  idleTimeout: number | undefined;
-  initializer: TaskSpec | undefined;
-  initArgs: unknown[];
-  resourceLimits: ResourceLimits | undefined;
-}
-
-export interface TaskOptions {
-  kind?: number;
-  /** Items in a chunk; a call counts 1. Cost estimates are per unit. */
-  units?: number;
-  timeout?: number;
-  signal?: AbortSignal;
-  transfer?: Transferable[];
-  /** Queue ahead of earlier work (used to re-run a crashed task promptly). */
-  front?: boolean;
-}
-
-/** One unit of scheduled work: a call, or a chunk of a map. */
-export class Task implements Cancellable {
-  state = QUEUED;
-  attempts = 0;
-  slot: Slot | undefined;
-  cost = 0;
-  enqueuedAt = 0;
-  timer: NodeJS.Timeout | undefined;
-  abortListener: (() => void) | undefined;
-  /** A timed-out or aborted task still running in its worker. */
-  zombie = false;
-
-  constructor(
-    readonly scheduler: Scheduler,
-    readonly id: number,
-    readonly spec: TaskSpec,
-    readonly kind: number,
-    readonly args: unknown[],
-    readonly units: number,
-    readonly sink: TaskSink,
-    readonly timeout: number | undefined,
-    readonly signal: AbortSignal | undefined,
-    readonly transfer: Transferable[] | undefined,
-  ) {}
-
-  cancelQueued(): boolean {
-    return this.scheduler.cancelQueued(this);
-  }
-}
 
 /**
  * The one scheduler under every face: a queue, workers started on demand, batched dispatch to
@@ -413,23 +363,13 @@ export class Scheduler {
       } catch (error) {
         slot.inflight.delete(task.id);
         slot.inflightCost -= task.cost;
-        const inArgs = findUncloneable(task.args, task.kind === TaskKind.CALL ? 'args' : 'items');
-        const inDefs = inArgs || !defs ? undefined : uncloneableCapture(task.spec);
-        if (inDefs) slot.defined.delete(task.spec.id);
-        const found = inArgs ?? inDefs;
-        const where = found ? found.path : 'args';
-        const reason = (found ? found.reason : String(error ?? batchError)).replace(/\.+$/, '');
-        const what = inDefs
-          ? `a value captured by ${task.spec.label} (${where}) cannot be sent to a worker: ${reason}. Captured values travel by structured clone`
-          : `${where} of a call to ${task.spec.label} cannot be sent to a worker: ${reason}. Arguments travel by structured clone`;
-        this.#fail(
+        const { error: cloneError, inDefinition } = sendFailure(
           task,
-          new CloneError(
-            `${what}: pass plain data, typed arrays or shared arrays, not functions or class instances with private state`,
-            where,
-            error,
-          ),
+          defs !== undefined,
+          error ?? batchError,
         );
+        if (inDefinition) slot.defined.delete(task.spec.id);
+        this.#fail(task, cloneError);
       }
     }
   }
@@ -604,37 +544,15 @@ export class Scheduler {
       return;
     }
     this.#crashes++;
-    // Only the tasks the worker was running are blamed; the ones queued behind them never
-    // started and go back to the queue as they are. The backend usually knows which ran (see
-    // WorkerExit.running); otherwise the first `concurrency` unanswered ones are assumed to.
     const held = [...slot.inflight.values()];
     slot.inflight.clear();
-    const running = Math.max(1, this.options.concurrency);
-    const known = exit.running ? new Set(exit.running) : undefined;
-    const requeue: Task[] = [];
-    held.forEach((task, index) => {
-      if (task.zombie) return;
-      if (known ? !known.has(task.id) : index >= running) {
-        requeue.push(task);
-        return;
-      }
-      if (task.attempts < this.options.retries) {
-        task.attempts++;
-        this.#retried++;
-        requeue.push(task);
-        return;
-      }
-      const error = new WorkerCrashedError(
-        `the worker running ${task.spec.label} ${how}${why}` +
-          (this.options.retries > 0
-            ? ` (after ${task.attempts} retries)`
-            : '; set retries to re-run tasks whose worker dies'),
-        exit.code,
-        exit.signal,
-        exit.error,
-      );
-      this.#fail(task, error);
+    const { fail, requeue, retried } = blameCrash(held, exit, {
+      concurrency: this.options.concurrency,
+      retries: this.options.retries,
+      how: `${how}${why}`,
     });
+    this.#retried += retried;
+    for (const [task, error] of fail) this.#fail(task, error);
     for (const task of requeue.reverse()) this.#requeue(task, true);
     this.#scheduleDispatch();
     this.#checkClosed();
@@ -762,26 +680,6 @@ export class Scheduler {
     const waiters = this.#closeWaiters.splice(0);
     for (const resolve of waiters) resolve();
   }
-}
-
-function describeExit(exit: WorkerExit, limits: ResourceLimits | undefined): string {
-  const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-  // V8 aborts a process that reaches --max-old-space-size; say so, since nothing else will.
-  const heap = limits?.maxOldGenerationSizeMb;
-  if (heap !== undefined && (exit.signal === 'SIGABRT' || exit.code === 134) && !exit.error)
-    return `${how} (out of memory? its heap is limited to ${heap} MB by resourceLimits)`;
-  return how;
-}
-
-/** Which captured value of an inline task cannot be cloned, as `captures.name.path`. */
-function uncloneableCapture(spec: TaskSpec): { path: string; reason: string } | undefined {
-  const def = spec.def;
-  if (def.t !== 'i') return findUncloneable(def, 'definition');
-  for (let i = 0; i < def.names.length; i++) {
-    const found = findUncloneable(def.values[i], `captures.${def.names[i]}`);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 function abortReason(signal: AbortSignal): unknown {

@@ -1,5 +1,5 @@
 import type { WorkerChannel } from '../backends/types.js';
-import type { Task } from './scheduler.js';
+import type { Task } from './task.js';
 
 /** The scheduler's bookkeeping for one worker. */
 export interface Slot {

@@ -1,0 +1,69 @@
+import type { Backend, ResourceLimits } from '../backends/types.js';
+import type { Transferable } from '../codec/transferable.js';
+import type { TaskSpec } from '../tasks/types.js';
+import type { Cancellable, TaskSink } from './future.js';
+import type { Slot } from './slot.js';
+
+/**
+ * A task's life in the scheduler: QUEUED until a worker takes it, DISPATCHED while a worker
+ * holds it, SETTLED once its sink has heard the outcome (or it was withdrawn). A crashed or
+ * retired worker's unstarted tasks go back from DISPATCHED to QUEUED.
+ */
+export const QUEUED = 0;
+export const DISPATCHED = 1;
+export const SETTLED = 2;
+
+export interface SchedulerOptions {
+  backend: Backend;
+  workers: number;
+  concurrency: number;
+  maxQueue: number;
+  taskTimeout: number | undefined;
+  retries: number;
+  maxTasksPerWorker: number | undefined;
+  idleTimeout: number | undefined;
+  initializer: TaskSpec | undefined;
+  initArgs: unknown[];
+  resourceLimits: ResourceLimits | undefined;
+}
+
+export interface TaskOptions {
+  kind?: number;
+  /** Items in a chunk; a call counts 1. Cost estimates are per unit. */
+  units?: number;
+  timeout?: number;
+  signal?: AbortSignal;
+  transfer?: Transferable[];
+  /** Queue ahead of earlier work (used to re-run a crashed task promptly). */
+  front?: boolean;
+}
+
+/** One unit of scheduled work: a call, or a chunk of a map. */
+export class Task implements Cancellable {
+  state = QUEUED;
+  attempts = 0;
+  slot: Slot | undefined;
+  cost = 0;
+  enqueuedAt = 0;
+  timer: NodeJS.Timeout | undefined;
+  abortListener: (() => void) | undefined;
+  /** A timed-out or aborted task still running in its worker. */
+  zombie = false;
+
+  constructor(
+    readonly owner: { cancelQueued(task: Task): boolean },
+    readonly id: number,
+    readonly spec: TaskSpec,
+    readonly kind: number,
+    readonly args: unknown[],
+    readonly units: number,
+    readonly sink: TaskSink,
+    readonly timeout: number | undefined,
+    readonly signal: AbortSignal | undefined,
+    readonly transfer: Transferable[] | undefined,
+  ) {}
+
+  cancelQueued(): boolean {
+    return this.owner.cancelQueued(this);
+  }
+}
