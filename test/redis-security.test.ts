@@ -9,6 +9,7 @@ import {
   startRedisServer,
   startWorker,
   stopAll,
+  TASKS_MODULE,
   type WorkerProcess,
 } from './helpers/redis-server.js';
 
@@ -91,5 +92,36 @@ describe('redis backend security', () => {
       assert.match(error.message, /has no secret/);
       return true;
     });
+  });
+});
+
+describe('cluster worker task table', () => {
+  test('a task from the same module at another path is found by its path suffix', async () => {
+    const { TaskTable } = await import('../src/redis/task-table.js');
+    const table = await TaskTable.load([TASKS_MODULE]);
+    const found = table.resolve({
+      t: 'm',
+      url: 'file:///somewhere/else/test/fixtures/redis-tasks.ts',
+      name: 'cube',
+    });
+    assert.equal(found.spec?.fn(3), 27);
+    assert.equal(found.spec?.def.t === 'm' && found.spec.def.url, table.urls[0]);
+  });
+
+  test('inline code and foreign modules are refused, a missing task is a TaskModuleError', async () => {
+    const { TaskTable } = await import('../src/redis/task-table.js');
+    const table = await TaskTable.load([TASKS_MODULE]);
+    assert.match(
+      table.resolve({ t: 'i', src: '() => 1', names: [], values: [] }).refused ?? '',
+      /inline code/,
+    );
+    assert.match(
+      table.resolve({ t: 'm', url: 'file:///x/other.ts', name: 'cube' }).refused ?? '',
+      /not one of the modules/,
+    );
+    assert.equal(
+      table.resolve({ t: 'm', url: table.urls[0]!, name: 'nope' }).error?.code,
+      'SPINDLE_TASK_MODULE',
+    );
   });
 });

@@ -40,7 +40,7 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<v
   });
   const queue = options.queue ?? 'spindle';
   log(
-    `spindle worker ${process.pid}: consuming queue '${queue}' with ${options.workers ?? 'all'} threads; tasks from ${handle.modules.join(', ')}`,
+    `spindle worker ${process.pid}: consuming queue '${queue}' with ${threads(options.workers)}; tasks from ${handle.modules.join(', ')}`,
   );
   await new Promise<void>((resolve, reject) => {
     let stops = 0;
@@ -64,4 +64,9 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<v
     if (options.signal?.aborted) stop();
     else options.signal?.addEventListener('abort', stop, { once: true });
   });
+}
+
+function threads(n: number | undefined): string {
+  if (n === undefined) return 'a thread per core';
+  return n === 1 ? '1 thread' : `${n} threads`;
 }
