@@ -1,8 +1,13 @@
 /**
- * The worker entry beside this file: `.js` in the built package, `.ts` when spindle itself runs
- * from source under tsx (its tests), where the worker inherits tsx through `execArgv`.
+ * The worker entry: `dist/worker/entry.js` in the built package (found from the `dist/`
+ * folder, since the bundler may place this code in `dist/index.js` or a chunk), and
+ * `src/worker/entry.ts` when spindle runs from source under tsx (its tests), where the worker
+ * registers tsx itself (see typescript.ts).
  */
 export function workerEntryUrl(): URL {
-  const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
-  return new URL(`../worker/entry.${ext}`, import.meta.url);
+  const here = import.meta.url;
+  if (here.endsWith('.ts')) return new URL('../worker/entry.ts', here);
+  const dist = here.lastIndexOf('/dist/');
+  if (dist >= 0) return new URL(`${here.slice(0, dist)}/dist/worker/entry.js`);
+  return new URL('../worker/entry.js', here);
 }
