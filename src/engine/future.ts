@@ -42,7 +42,8 @@ export class Future<R> implements PromiseLike<R>, TaskSink {
   #callbacks: Array<(f: Future<any>) => void> | undefined;
   #waiters: Array<() => void> | undefined;
   #promise: Promise<R> | undefined;
-  #resolvePromise: ((value: R) => void) | undefined;
+  // Typed without R so a Future<number> stays usable as a Future<unknown>.
+  #resolvePromise: ((value: unknown) => void) | undefined;
   #rejectPromise: ((reason: unknown) => void) | undefined;
   #handle: Cancellable | undefined;
 
@@ -178,7 +179,7 @@ export class Future<R> implements PromiseLike<R>, TaskSink {
         ? Promise.reject(this.#error)
         : Promise.resolve(this.#value as R)
       : new Promise<R>((resolve, reject) => {
-          this.#resolvePromise = resolve;
+          this.#resolvePromise = resolve as (value: unknown) => void;
           this.#rejectPromise = reject;
         });
     return this.#promise;
@@ -207,7 +208,7 @@ export class Future<R> implements PromiseLike<R>, TaskSink {
     this.#handle = undefined;
     if (this.#resolvePromise) {
       if (this.#failed) this.#rejectPromise!(this.#error);
-      else this.#resolvePromise(this.#value as R);
+      else this.#resolvePromise(this.#value);
       this.#resolvePromise = undefined;
       this.#rejectPromise = undefined;
     }
