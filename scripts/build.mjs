@@ -6,7 +6,13 @@ import { build } from 'esbuild';
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 await build({
-  entryPoints: ['src/index.ts', 'src/redis/index.ts', 'src/cli/main.ts', 'src/worker/entry.ts'],
+  entryPoints: [
+    'src/index.ts',
+    'src/tasks/index.ts',
+    'src/redis/index.ts',
+    'src/cli/main.ts',
+    'src/worker/entry.ts',
+  ],
   outdir: 'dist',
   outbase: 'src',
   bundle: true,

@@ -1,5 +1,7 @@
 /** The kernels as spindle module tasks, from the built package (bench runs dist/ with plain node). */
-import { defineTasks } from '../../dist/index.js';
+// The light entry (`spindle/tasks`), as a task module should import it: the worker already
+// holds these modules, so the task module adds almost nothing to a worker's start.
+import { defineTasks } from '../../dist/tasks/index.js';
 import { burn, identity, sumsq, w3, w3chunk, words, wordsChunk } from './kernels.mjs';
 
 export const tasks = defineTasks(import.meta.url, {
