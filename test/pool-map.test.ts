@@ -193,3 +193,26 @@ describe('numbers cross packed, values unchanged', () => {
     }
   });
 });
+
+describe('what a running task sees when it is stopped', () => {
+  test("a timeout aborts the task's signal with a SPINDLE_TIMEOUT reason", async () => {
+    const out = new Int32Array(new SharedArrayBuffer(4));
+    await assert.rejects(pool.submitWith({ timeout: 100 }, more.recordAbortReason, out), {
+      code: 'SPINDLE_TIMEOUT',
+    });
+    for (let i = 0; i < 100 && Atomics.load(out, 0) === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.equal(Atomics.load(out, 0), 1);
+  });
+
+  test("an abort aborts the task's signal with a SPINDLE_CANCELLED reason", async () => {
+    const out = new Int32Array(new SharedArrayBuffer(4));
+    const controller = new AbortController();
+    const running = pool.submitWith({ signal: controller.signal }, more.recordAbortReason, out);
+    setTimeout(() => controller.abort(), 100);
+    await assert.rejects(running, { code: 'SPINDLE_CANCELLED' });
+    for (let i = 0; i < 100 && Atomics.load(out, 0) === 0; i++)
+      await new Promise((r) => setTimeout(r, 20));
+    assert.equal(Atomics.load(out, 0), 2);
+  });
+});

@@ -39,7 +39,8 @@ export type ToWorker =
       holderId: number;
     }
   | { op: 'run'; defs?: Array<[number, TaskDef]>; tasks: unknown[] }
-  | { op: 'abort'; ids: number[] }
+  /** `timeout`: the signal's reason is a TimeoutError rather than a CancelledError. */
+  | { op: 'abort'; ids: number[]; timeout?: boolean }
   | { op: 'limit'; concurrency: number }
   | { op: 'stop' };
 

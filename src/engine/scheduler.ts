@@ -617,7 +617,7 @@ export class Scheduler {
     if (!cancelled) this.#failed++;
     task.sink.onError(error, cancelled);
     try {
-      slot.channel.send({ op: 'abort', ids: [task.id] });
+      slot.channel.send({ op: 'abort', ids: [task.id], timeout: !cancelled });
     } catch {
       // the worker is gone already; its exit handler cleans up
     }

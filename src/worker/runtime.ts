@@ -8,7 +8,7 @@ import {
   TaskKind,
   type ToWorker,
 } from '../engine/protocol.js';
-import { CancelledError, CloneError, TaskModuleError } from '../errors.js';
+import { CancelledError, CloneError, TaskModuleError, TimeoutError } from '../errors.js';
 import { adoptHolderId } from '../sync/holder.js';
 import { reviveSyncArgs } from '../sync/revive.js';
 import { registeredTask } from '../tasks/define.js';
@@ -55,7 +55,8 @@ export class WorkerRuntime {
   #flushScheduled = false;
   #ready: Promise<void> | undefined;
   readonly #controllers = new Map<number, AbortController>();
-  readonly #aborted = new Set<number>();
+  /** Tasks the caller aborted or timed out, with the reason their signal carries. */
+  readonly #aborted = new Map<number, Error>();
   readonly #runningIds: Float64Array;
 
   /**
@@ -87,10 +88,11 @@ export class WorkerRuntime {
         break;
       case 'abort':
         for (const id of message.ids) {
-          this.#aborted.add(id);
-          this.#controllers
-            .get(id)
-            ?.abort(new CancelledError('the task was cancelled by the caller'));
+          const reason = message.timeout
+            ? new TimeoutError('the task ran past its timeout')
+            : new CancelledError('the task was cancelled by the caller');
+          this.#aborted.set(id, reason);
+          this.#controllers.get(id)?.abort(reason);
         }
         break;
       case 'limit':
@@ -106,8 +108,8 @@ export class WorkerRuntime {
     let controller = this.#controllers.get(id);
     if (!controller) {
       controller = new AbortController();
-      if (this.#aborted.has(id))
-        controller.abort(new CancelledError('the task was cancelled by the caller'));
+      const reason = this.#aborted.get(id);
+      if (reason) controller.abort(reason);
       this.#controllers.set(id, controller);
     }
     return controller.signal;
