@@ -78,6 +78,25 @@ describe('redis backend faults', () => {
     }
   });
 
+  test("without crashRetries, the pool's retries sets how often a crashed job re-runs", async () => {
+    // Each run kills its worker: three runs die, and a fourth worker finds the budget spent.
+    await Promise.all(Array.from({ length: 4 }, () => worker('die-retries')));
+    const pool = new Pool({
+      backend: redis({ connection: server.url, queue: 'die-retries' }),
+      workers: 1,
+      retries: 2,
+    });
+    try {
+      await assert.rejects(pool.apply(crashing.die), (error: any) => {
+        assert.equal(error.code, 'SPINDLE_WORKER_CRASHED');
+        assert.match(error.message, /died 3 times.*crashRetries is 2/);
+        return true;
+      });
+    } finally {
+      await pool.close();
+    }
+  });
+
   test('SIGTERM lets a worker finish the job it holds, then exit 0', async () => {
     const w = await worker('drain');
     const pool = new Pool({

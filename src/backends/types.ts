@@ -21,6 +21,8 @@ export interface WorkerEvents {
 
 export interface WorkerStartOptions {
   init: Extract<ToWorker, { op: 'init' }>;
+  /** The pool's `retries`, for backends that re-run crashed work themselves (redis). */
+  retries?: number;
   resourceLimits?: ResourceLimits;
 }
 

@@ -402,6 +402,7 @@ export class Scheduler {
           holderId,
         },
         resourceLimits,
+        retries: this.options.retries,
       },
       {
         message: (message) => this.#onMessage(slot!, message),

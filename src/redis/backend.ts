@@ -54,6 +54,8 @@ export class RedisBackend implements Backend {
   readonly sharesMemory = false;
   readonly moduleTasksOnly = true;
   readonly #options: ResolvedRedisOptions;
+  /** The pool's `retries`, the default for crash re-runs when `crashRetries` is not given. */
+  #poolRetries = 0;
   readonly #where: string;
   readonly #replyKey: string;
   readonly #idPrefix = randomUUID();
@@ -76,6 +78,7 @@ export class RedisBackend implements Backend {
   }
 
   start(options: WorkerStartOptions, events: WorkerEvents): WorkerChannel {
+    this.#poolRetries = options.retries ?? 0;
     const channel = new RedisChannel(this, events);
     if (options.init.init) {
       const error = new UnsupportedError(
@@ -129,7 +132,9 @@ export class RedisBackend implements Backend {
       defs.push([fnId, channel.defs.get(fnId)!]);
     }
     const id = `${this.#idPrefix}-${++this.#seq}`;
-    const { crashRetries, secret } = this.#options;
+    const { secret } = this.#options;
+    const crashRetries =
+      this.#options.crashRetries ?? (this.#poolRetries > 0 ? this.#poolRetries : 1);
     const data = encodeJob(id, this.#replyKey, { defs, tasks }, crashRetries, secret);
     const job: PendingJob = {
       id,

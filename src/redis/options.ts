@@ -16,7 +16,11 @@ export interface RedisBackendOptions {
   connectTimeout?: number;
   /** Milliseconds sent work waits for a lost Redis to come back before it fails. Default 30000. */
   reconnectTimeout?: number;
-  /** Re-runs of a job whose worker died (killed, out of memory) before it answered. Default 1. */
+  /**
+   * Re-runs of a job whose worker died (killed, out of memory) before it answered. Default:
+   * the pool's `retries` when that is set above 0, else 1 (a cluster loses machines; a job
+   * whose worker vanished runs again elsewhere unless you say otherwise).
+   */
   crashRetries?: number;
   /** Milliseconds between checks on jobs that have not answered. Default 1000. */
   pollInterval?: number;
@@ -29,7 +33,8 @@ export interface ResolvedRedisOptions {
   secret: string | undefined;
   connectTimeout: number;
   reconnectTimeout: number;
-  crashRetries: number;
+  /** Undefined when not given: the pool's `retries` decides (see RedisBackendOptions). */
+  crashRetries: number | undefined;
   pollInterval: number;
 }
 
@@ -47,7 +52,10 @@ export function resolveRedisOptions(options: RedisBackendOptions): ResolvedRedis
     secret: secretFrom(options.secret),
     connectTimeout: ms(options.connectTimeout, 3000, 'connectTimeout'),
     reconnectTimeout: ms(options.reconnectTimeout, 30_000, 'reconnectTimeout'),
-    crashRetries: count(options.crashRetries, 1, 'crashRetries'),
+    crashRetries:
+      options.crashRetries === undefined
+        ? undefined
+        : count(options.crashRetries, 1, 'crashRetries'),
     pollInterval: ms(options.pollInterval, 1000, 'pollInterval'),
   };
 }
