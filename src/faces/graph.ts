@@ -1,10 +1,9 @@
 import type { BackendName } from '../backends/resolve.js';
 import type { Backend } from '../backends/types.js';
-import { describe } from '../tasks/define.js';
-import { TypeErrorWithHint } from '../tasks/hints.js';
 import { Delayed } from './delayed.js';
 import { isContainer } from './graph/collect.js';
 import { Pool } from './pool.js';
+import { checkPoolOption } from './pool-option.js';
 
 export { toDot } from './graph/dot.js';
 export type { GraphErrorInfo } from './graph/run.js';
@@ -81,19 +80,8 @@ export function compute<const T extends readonly unknown[]>(
 }
 
 async function run(values: readonly unknown[], options: ComputeOptions): Promise<unknown[]> {
+  checkPoolOption('compute', options.pool, { backend: options.backend, workers: options.workers });
   if (options.pool !== undefined) {
-    if (!(options.pool instanceof Pool)) {
-      throw new TypeErrorWithHint(
-        `compute's pool option must be a Pool, got ${describe(options.pool)}`,
-        'pass { pool: new Pool() }, or leave it out to use a pool made for the call',
-      );
-    }
-    if (options.backend !== undefined || options.workers !== undefined) {
-      throw new TypeErrorWithHint(
-        'compute got both a pool and backend/workers options',
-        'set backend and workers on the Pool you pass, or drop the pool option',
-      );
-    }
     return options.pool._computeValues(values, options.signal);
   }
   const pool = new Pool({ backend: options.backend, workers: options.workers });

@@ -8,6 +8,7 @@ import type { Delayed } from './delayed.js';
 import type { ProgressCallback } from './map.js';
 import { ParallelRun, type ParallelRunOptions } from './parallel-run.js';
 import { Pool } from './pool.js';
+import { checkPoolOption } from './pool-option.js';
 import { progressReporter } from './progress.js';
 
 /** Options of `parallel()`; every one has a default. */
@@ -145,20 +146,7 @@ function checkOptions(options: ParallelOptions): Settings {
       'pass parallel({ nJobs: -1 })',
     );
   }
-  if (options.pool !== undefined) {
-    if (!(options.pool instanceof Pool)) {
-      throw new TypeErrorWithHint(
-        `parallel's pool option must be a Pool, got ${describe(options.pool)}`,
-        'pass { pool: new Pool() }, or leave it out for a pool made per call',
-      );
-    }
-    if (options.nJobs !== undefined || options.backend !== undefined) {
-      throw new TypeErrorWithHint(
-        'parallel got a pool and also nJobs or backend',
-        'set workers and backend on the Pool you pass, or drop the pool option',
-      );
-    }
-  }
+  checkPoolOption('parallel', options.pool, { nJobs: options.nJobs, backend: options.backend });
   const nJobs = options.pool ? undefined : resolveJobs(options.nJobs ?? -1);
   const returnAs = options.returnAs ?? 'array';
   if (!['array', 'generator', 'generatorUnordered'].includes(returnAs)) {
