@@ -9,7 +9,7 @@ import {
   waitUntil,
   waitUntilSync,
 } from './wait.js';
-import { TO_WIRE, WIRE_KIND, type Wire } from './wire.js';
+import { adoptedMemory, constructOver, TO_WIRE, WIRE_KIND, type Wire } from './wire.js';
 
 /** `round << 16 | arrived`, in one word so that arriving and completing a round are one CAS. */
 const STATE = 0;
@@ -19,16 +19,9 @@ const COUNT_MASK = 0xffff;
 const ROUND_MASK = 0x7fff;
 const MAX_PARTIES = 0xffff;
 
-let adopting: SharedArrayBuffer | undefined;
-
 /** Rebuilds a Barrier over memory that came from another thread. */
 export function reviveBarrier(wire: Wire): Barrier {
-  adopting = wire.memory;
-  try {
-    return new Barrier(1);
-  } finally {
-    adopting = undefined;
-  }
+  return constructOver(wire.memory, () => new Barrier(1));
 }
 
 /**
@@ -50,8 +43,9 @@ export class Barrier {
 
   /** @param parties how many must arrive to release a round (1 to 65535). */
   constructor(parties: number) {
-    if (adopting) {
-      this.#memory = adopting;
+    const adopted = adoptedMemory();
+    if (adopted) {
+      this.#memory = adopted;
     } else {
       if (!Number.isInteger(parties) || parties < 1 || parties > MAX_PARTIES) {
         throw new RangeErrorWithHint(

@@ -28,7 +28,7 @@ import {
   waitUntil,
   waitUntilSync,
 } from './wait.js';
-import { TO_WIRE, WIRE_KIND, type Wire } from './wire.js';
+import { adoptedMemory, constructOver, TO_WIRE, WIRE_KIND, type Wire } from './wire.js';
 
 /** Options of `new Channel()`. */
 export interface ChannelOptions {
@@ -44,16 +44,9 @@ export interface ChannelOptions {
 
 const MAX_RING_BYTES = 1 << 30;
 
-let adopting: SharedArrayBuffer | undefined;
-
 /** Rebuilds a Channel over memory that came from another thread. */
 export function reviveChannel(wire: Wire): Channel<unknown> {
-  adopting = wire.memory;
-  try {
-    return new Channel();
-  } finally {
-    adopting = undefined;
-  }
+  return constructOver(wire.memory, () => new Channel());
 }
 
 /**
@@ -76,8 +69,9 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
   readonly #ring: Ring;
 
   constructor(options: ChannelOptions = {}) {
-    if (adopting) {
-      this.#memory = adopting;
+    const adopted = adoptedMemory();
+    if (adopted) {
+      this.#memory = adopted;
     } else {
       if (options === null || typeof options !== 'object') {
         throw new RangeErrorWithHint(

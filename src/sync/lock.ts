@@ -10,23 +10,16 @@ import {
   waitUntil,
   waitUntilSync,
 } from './wait.js';
-import { TO_WIRE, WIRE_KIND, type Wire } from './wire.js';
+import { adoptedMemory, constructOver, TO_WIRE, WIRE_KIND, type Wire } from './wire.js';
 
 const STATE = 0;
 /** 1 while the lock was last freed because its holder died, until someone takes it. */
 const ABANDONED = 1;
 const WORDS = 2;
 
-let adopting: SharedArrayBuffer | undefined;
-
 /** Rebuilds a Lock over memory that came from another thread. */
 export function reviveLock(wire: Wire): Lock {
-  adopting = wire.memory;
-  try {
-    return new Lock();
-  } finally {
-    adopting = undefined;
-  }
+  return constructOver(wire.memory, () => new Lock());
 }
 
 /**
@@ -50,7 +43,8 @@ export class Lock {
   #abandoned = false;
 
   constructor() {
-    this.#memory = adopting ?? new SharedArrayBuffer(WORDS * 4);
+    const adopted = adoptedMemory();
+    this.#memory = adopted ?? new SharedArrayBuffer(WORDS * 4);
     this.#i32 = new Int32Array(this.#memory);
     registerLockWord(this.#memory, STATE, (i32) => Atomics.store(i32, ABANDONED, 1));
   }

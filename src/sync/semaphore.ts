@@ -8,22 +8,15 @@ import {
   waitUntil,
   waitUntilSync,
 } from './wait.js';
-import { TO_WIRE, WIRE_KIND, type Wire } from './wire.js';
+import { adoptedMemory, constructOver, TO_WIRE, WIRE_KIND, type Wire } from './wire.js';
 
 const PERMITS = 0;
 const WAITERS = 1;
 const WORDS = 2;
 
-let adopting: SharedArrayBuffer | undefined;
-
 /** Rebuilds a Semaphore over memory that came from another thread. */
 export function reviveSemaphore(wire: Wire): Semaphore {
-  adopting = wire.memory;
-  try {
-    return new Semaphore(0);
-  } finally {
-    adopting = undefined;
-  }
+  return constructOver(wire.memory, () => new Semaphore(0));
 }
 
 /**
@@ -43,8 +36,9 @@ export class Semaphore {
 
   /** @param permits how many may hold the semaphore at once (≥ 0). */
   constructor(permits: number) {
-    if (adopting) {
-      this.#memory = adopting;
+    const adopted = adoptedMemory();
+    if (adopted) {
+      this.#memory = adopted;
     } else {
       if (!Number.isInteger(permits) || permits < 0 || permits > 0x7fffffff) {
         throw new RangeErrorWithHint(

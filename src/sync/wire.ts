@@ -29,3 +29,24 @@ export interface SyncObject {
 export function isSyncObject(value: object): value is SyncObject {
   return typeof (value as Partial<SyncObject>)[TO_WIRE] === 'function';
 }
+
+let adopting: SharedArrayBuffer | undefined;
+
+/**
+ * Runs `construct` so that the sync object it creates takes `memory` (from another thread)
+ * instead of allocating its own: the revive side of the wire form. Constructors read it with
+ * `adoptedMemory()`; constructing is synchronous, so one slot serves every kind.
+ */
+export function constructOver<T>(memory: SharedArrayBuffer, construct: () => T): T {
+  adopting = memory;
+  try {
+    return construct();
+  } finally {
+    adopting = undefined;
+  }
+}
+
+/** In a sync object's constructor: the memory it is being revived over, if any. */
+export function adoptedMemory(): SharedArrayBuffer | undefined {
+  return adopting;
+}
