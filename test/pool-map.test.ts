@@ -216,3 +216,15 @@ describe('what a running task sees when it is stopped', () => {
     assert.equal(Atomics.load(out, 0), 2);
   });
 });
+
+describe('starmap input', () => {
+  test('an item that is not an argument list is a TypeError naming it', async () => {
+    await assert.rejects(
+      pool.starmap(tasks.add, [[1, 2], 3 as any]),
+      (e: Error) =>
+        e instanceof TypeError &&
+        /item 1 is number 3/.test(e.message) &&
+        /\[\[a, b\], \[c, d\]\]/.test(e.message),
+    );
+  });
+});

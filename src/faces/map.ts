@@ -5,7 +5,8 @@ import type { TaskSink } from '../engine/future.js';
 import { TaskKind } from '../engine/protocol.js';
 import type { Scheduler, Task } from '../engine/scheduler.js';
 import { CancelledError } from '../errors.js';
-import { RangeErrorWithHint } from '../tasks/hints.js';
+import { describe } from '../tasks/define.js';
+import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
 import type { TaskSpec } from '../tasks/types.js';
 import { type ItemSource, itemSource } from './source.js';
 
@@ -262,6 +263,18 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
       return;
     }
     if (this.#failure || this.#finished) return;
+    if (this.#options.star) {
+      const bad = items.findIndex((item) => !Array.isArray(item));
+      if (bad >= 0) {
+        this.#fail(
+          new TypeErrorWithHint(
+            `starmap items must be argument lists (arrays), but item ${this.#pulled + bad} is ${describe(items[bad])}`,
+            'pass [[a, b], [c, d]] for task(a, b) and task(c, d), or use map for one argument',
+          ),
+        );
+        return;
+      }
+    }
     this.#pulled += items.length;
     const chunk: Chunk = { index: this.#chunks++, size: items.length, settled: false };
     const sink: TaskSink = {
