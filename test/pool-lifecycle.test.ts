@@ -87,6 +87,17 @@ describe('pool lifecycle', () => {
     assert.equal(stdout.trim(), '42');
   });
 
+  test('a main script can run its own module tasks on the inline backend', async () => {
+    const { stdout } = await run(
+      process.execPath,
+      ['--import', 'tsx', script('inline-self-tasks.ts')],
+      {
+        timeout: 20_000,
+      },
+    );
+    assert.equal(stdout.trim(), '[3,6,9]');
+  });
+
   test('the queue handles a million queued tasks', async () => {
     const pool = new Pool({ workers: 2 });
     const futures = [];

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { FromWorker } from '../engine/protocol.js';
-import { RUNNING_SLOTS, readRunning } from '../worker/runtime.js';
+import { RUNNING_SLOTS, readRunning } from '../worker/running-slots.js';
 import { workerEntryUrl } from './entry-url.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
 import { tsxApiUrl } from './typescript.js';

@@ -8,20 +8,20 @@ import {
   TaskKind,
   type ToWorker,
 } from '../engine/protocol.js';
-import { CancelledError, CloneError, TaskModuleError, TimeoutError } from '../errors.js';
+import { CancelledError, CloneError, TimeoutError } from '../errors.js';
 import { adoptHolderId } from '../sync/holder.js';
 import { reviveSyncArgs } from '../sync/revive.js';
-import { registeredTask } from '../tasks/define.js';
-import type { ModuleTaskDef, TaskDef } from '../tasks/types.js';
+import type { TaskDef } from '../tasks/types.js';
+import { isThenable, runChunk } from './chunk.js';
 import { compileInline } from './compile.js';
+import { loadModuleTask } from './load-module.js';
+import { markRunning, RUNNING_SLOTS, readRunning, unmarkRunning } from './running-slots.js';
 
 type AnyFn = (...args: any[]) => unknown;
 type Post = (message: FromWorker) => void;
 
 /** Results are sent at least this often while a long batch runs, so the caller sees progress. */
 const FLUSH_EVERY_MS = 4;
-
-const modules = new Map<string, Promise<Record<string, unknown>>>();
 
 let currentTask: { runtime: WorkerRuntime; id: number } | undefined;
 const neverAborted = new AbortController().signal;
@@ -268,161 +268,6 @@ export class WorkerRuntime {
     if (def.t === 'i') return compileInline(def, (inner) => this.#load(inner));
     return loadModuleTask(def);
   }
-}
-
-/**
- * Running tasks are tracked in a Float64Array: slot 0 counts the ones that did not fit, the others hold
- * task ids (0 = free). A worker thread's array lives on a SharedArrayBuffer the caller keeps,
- * so after the thread dies (even out of memory) the caller still knows which tasks it was
- * running; plain writes suffice because the caller reads only after the thread has exited.
- */
-export const RUNNING_SLOTS = 64;
-
-function markRunning(slots: Float64Array, id: number): void {
-  for (let i = 1; i < slots.length; i++) {
-    if (slots[i] === 0) {
-      slots[i] = id;
-      return;
-    }
-  }
-  slots[0]++;
-}
-
-function unmarkRunning(slots: Float64Array, id: number): void {
-  for (let i = 1; i < slots.length; i++) {
-    if (slots[i] === id) {
-      slots[i] = 0;
-      return;
-    }
-  }
-  if (slots[0] > 0) slots[0]--;
-}
-
-/** The ids in a running-task array, or undefined when it overflowed (then nobody knows). */
-export function readRunning(slots: Float64Array): number[] | undefined {
-  if (slots[0] !== 0) return undefined;
-  const ids: number[] = [];
-  for (let i = 1; i < slots.length; i++) if (slots[i] !== 0) ids.push(slots[i]);
-  return ids;
-}
-
-/** Imports a task module once per worker and finds the task in it. */
-export async function loadModuleTask(def: ModuleTaskDef): Promise<AnyFn> {
-  let loading = modules.get(def.url);
-  if (!loading) {
-    // A failure is kept, not retried: re-importing a module whose top-level code threw can
-    // resolve with a half-evaluated module (Node, modules with top-level await), and would run
-    // tasks from it. Every task of the module fails the same way instead.
-    loading = (import(def.url) as Promise<Record<string, unknown>>).catch((error: unknown) => {
-      throw moduleLoadError(def.url, error);
-    });
-    modules.set(def.url, loading);
-  }
-  const mod = await loading;
-  const fn = registeredTask(def.url, def.name) ?? mod[def.name];
-  if (typeof fn !== 'function') {
-    const known = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
-    throw new TaskModuleError(
-      `the module ${def.url} has no task '${def.name}'${known.length ? ` (its exported functions: ${known.join(', ')})` : ''}; ` +
-        'define it with defineTasks(import.meta.url, { ... }) or export it as a function',
-      def.url,
-    );
-  }
-  return fn as AnyFn;
-}
-
-/**
- * A loop of its own for each task function. One shared loop would make its call site
- * megamorphic once a worker has run two tasks, and V8 would stop inlining the task into it;
- * with µs-sized tasks that costs a quarter of the throughput. `new Function` gives each loop
- * its own feedback, at ~50 µs once per task and worker.
- */
-/**
- * A chunk whose results are all numbers travels back as one Float64Array (Int32Array when all
- * are 32-bit integers, so the caller gets small integers back, not doubles): structured clone
- * spends ~15 ns on each element of a plain array, a typed array is one copy. The caller's map
- * unpacks it (src/faces/map.ts), so a task's values are unchanged.
- */
-const PACK_NUMBERS_MIN = 64;
-const mapLoops = new WeakMap<AnyFn, (items: unknown[]) => unknown>();
-const MAP_LOOP_SOURCE = `return function mapLoop(items) {
-  const out = new Array(items.length);
-  let async = false;
-  let numbers = true;
-  let ints = true;
-  for (let i = 0; i < items.length; i++) {
-    const r = fn(items[i]);
-    if (typeof r !== 'number') {
-      numbers = false;
-      if (r !== null && typeof r === 'object' && typeof r.then === 'function') async = true;
-    } else if (ints && ((r | 0) !== r || Object.is(r, -0))) ints = false;
-    out[i] = r;
-  }
-  if (async) return Promise.all(out);
-  if (!numbers || out.length < PACK_MIN) return out;
-  return ints ? Int32Array.from(out) : Float64Array.from(out);
-};`;
-
-function mapLoop(fn: AnyFn): (items: unknown[]) => unknown {
-  let loop = mapLoops.get(fn);
-  if (!loop) {
-    loop = new Function('fn', 'PACK_MIN', MAP_LOOP_SOURCE)(fn, PACK_NUMBERS_MIN) as (
-      items: unknown[],
-    ) => unknown;
-    mapLoops.set(fn, loop);
-  }
-  return loop;
-}
-
-function moduleLoadError(url: string, error: unknown): TaskModuleError {
-  const reason = error instanceof Error ? error.message : String(error);
-  const hint =
-    /\.[mc]?tsx?$/.test(url) && /Unknown file extension/.test(reason)
-      ? '; a TypeScript task module needs the caller to run under tsx (node --import tsx), so workers can load it too'
-      : '';
-  return new TaskModuleError(
-    `could not load the task module ${url} in a worker: ${reason}${hint}`,
-    url,
-    error,
-  );
-}
-
-function runChunk(fn: AnyFn, kind: number, items: unknown[]): unknown {
-  if (kind === TaskKind.MAP) return mapLoop(fn)(items);
-  const star = (kind & TaskKind.STAR) !== 0;
-  const settle = (kind & TaskKind.SETTLE) !== 0;
-  const out = new Array(items.length);
-  let async = false;
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    if (settle) {
-      try {
-        const r = star ? fn(...(item as unknown[])) : fn(item);
-        if (isThenable(r)) {
-          async = true;
-          out[i] = Promise.resolve(r).then(
-            (v) => [true, v],
-            (e) => [false, serializeError(e)],
-          );
-        } else out[i] = [true, r];
-      } catch (e) {
-        out[i] = [false, serializeError(e)];
-      }
-    } else {
-      const r = star ? fn(...(item as unknown[])) : fn(item);
-      if (isThenable(r)) async = true;
-      out[i] = r;
-    }
-  }
-  return async ? Promise.all(out) : out;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (
-    value !== null &&
-    typeof value === 'object' &&
-    typeof (value as { then?: unknown }).then === 'function'
-  );
 }
 
 /** A result that cannot be cloned fails its task alone, with the path to the bad part. */

@@ -1,0 +1,50 @@
+import { TaskModuleError } from '../errors.js';
+import { registeredTask } from '../tasks/define.js';
+import type { ModuleTaskDef } from '../tasks/types.js';
+
+type AnyFn = (...args: any[]) => unknown;
+
+const modules = new Map<string, Promise<Record<string, unknown>>>();
+
+/** Imports a task module once per worker and finds the task in it. */
+export async function loadModuleTask(def: ModuleTaskDef): Promise<AnyFn> {
+  // Already registered in this thread (the inline backend runs in the caller's): importing the
+  // module again could wait forever on a module still evaluating, such as a main script with
+  // top-level await that defines its own tasks.
+  const known = registeredTask(def.url, def.name);
+  if (known) return known as AnyFn;
+  let loading = modules.get(def.url);
+  if (!loading) {
+    // A failure is kept, not retried: re-importing a module whose top-level code threw can
+    // resolve with a half-evaluated module (Node, modules with top-level await), and would run
+    // tasks from it. Every task of the module fails the same way instead.
+    loading = (import(def.url) as Promise<Record<string, unknown>>).catch((error: unknown) => {
+      throw moduleLoadError(def.url, error);
+    });
+    modules.set(def.url, loading);
+  }
+  const mod = await loading;
+  const fn = registeredTask(def.url, def.name) ?? mod[def.name];
+  if (typeof fn !== 'function') {
+    const known = Object.keys(mod).filter((k) => typeof mod[k] === 'function');
+    throw new TaskModuleError(
+      `the module ${def.url} has no task '${def.name}'${known.length ? ` (its exported functions: ${known.join(', ')})` : ''}; ` +
+        'define it with defineTasks(import.meta.url, { ... }) or export it as a function',
+      def.url,
+    );
+  }
+  return fn as AnyFn;
+}
+
+function moduleLoadError(url: string, error: unknown): TaskModuleError {
+  const reason = error instanceof Error ? error.message : String(error);
+  const hint =
+    /\.[mc]?tsx?$/.test(url) && /Unknown file extension/.test(reason)
+      ? '; a TypeScript task module needs the caller to run under tsx (node --import tsx), so workers can load it too'
+      : '';
+  return new TaskModuleError(
+    `could not load the task module ${url} in a worker: ${reason}${hint}`,
+    url,
+    error,
+  );
+}
