@@ -8,13 +8,14 @@ const modules = new Map<string, Promise<Record<string, unknown>>>();
 
 /** Imports a task module once per worker and finds the task in it. */
 export async function loadModuleTask(def: ModuleTaskDef): Promise<AnyFn> {
-  // Already registered in this thread (the inline backend runs in the caller's): importing the
-  // module again could wait forever on a module still evaluating, such as a main script with
-  // top-level await that defines its own tasks.
-  const known = registeredTask(def.url, def.name);
-  if (known) return known as AnyFn;
   let loading = modules.get(def.url);
   if (!loading) {
+    // Registered in this thread without this runtime importing it (the inline backend runs in
+    // the caller's thread): use it as it is. Importing it again could wait forever on a
+    // module still evaluating, such as a main script with top-level await that defines its
+    // own tasks. Once an import was tried, its outcome decides, even a failed one.
+    const known = registeredTask(def.url, def.name);
+    if (known) return known as AnyFn;
     // A failure is kept, not retried: re-importing a module whose top-level code threw can
     // resolve with a half-evaluated module (Node, modules with top-level await), and would run
     // tasks from it. Every task of the module fails the same way instead.
