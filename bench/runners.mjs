@@ -69,39 +69,28 @@ async function raw() {
 
 async function piscina() {
   const { Piscina } = await import('piscina');
-  return {
-    name: 'piscina',
-    pool: undefined,
-    open(workers) {
-      this.pool = new Piscina({
-        filename: kernelsUrl.href,
-        minThreads: workers,
-        maxThreads: workers,
-      });
-    },
-    call(name, arg, transferList) {
-      return this.pool.run(arg, { name, transferList });
-    },
-    close() {
-      return this.pool.destroy();
-    },
-  };
+  return piscinaLike('piscina', Piscina);
 }
 
 async function tinypool() {
   const { default: Tinypool } = await import('tinypool');
+  return piscinaLike('tinypool', Tinypool);
+}
+
+/** tinypool is a fork of piscina with the same options and `run`, so one adapter serves both. */
+function piscinaLike(name, PoolClass) {
   return {
-    name: 'tinypool',
+    name,
     pool: undefined,
     open(workers) {
-      this.pool = new Tinypool({
+      this.pool = new PoolClass({
         filename: kernelsUrl.href,
         minThreads: workers,
         maxThreads: workers,
       });
     },
-    call(name, arg, transferList) {
-      return this.pool.run(arg, { name, transferList });
+    call(task, arg, transferList) {
+      return this.pool.run(arg, { name: task, transferList });
     },
     close() {
       return this.pool.destroy();
