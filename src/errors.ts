@@ -23,6 +23,8 @@ export const ErrorCodes = {
   JOB_REFUSED: 'SPINDLE_JOB_REFUSED',
   /** a value was sent on a Channel after it was closed */
   CHANNEL_CLOSED: 'SPINDLE_CHANNEL_CLOSED',
+  /** an optional dependency is not installed (bullmq and ioredis, for `spindle/redis`) */
+  MISSING_DEPENDENCY: 'SPINDLE_MISSING_DEPENDENCY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

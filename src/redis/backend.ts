@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type {
   Backend,
@@ -14,6 +14,7 @@ import type { TaskDef } from '../tasks/types.js';
 import { connectWithin, createClient, describeConnection } from './connection.js';
 import { JobRefusedError, RedisUnavailableError } from './errors.js';
 import type { ResolvedRedisOptions } from './options.js';
+import { bullmq } from './peers.js';
 import { decodeReply, encodeJob, type JobData, replyKeyPrefix } from './wire.js';
 
 interface Links {
@@ -236,7 +237,7 @@ export class RedisBackend implements Backend {
       reader.disconnect();
       throw error;
     }
-    const queue = new Queue(this.#options.queue, {
+    const queue = new bullmq.Queue(this.#options.queue, {
       connection: client as never,
       prefix: this.#options.prefix,
     });

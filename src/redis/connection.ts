@@ -1,5 +1,6 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
 import { RedisUnavailableError } from './errors.js';
+import { ioredis } from './peers.js';
 
 /** Where Redis is: a URL (`redis://user:pass@host:6379/0`) or ioredis options. */
 export type RedisConnection = string | RedisOptions;
@@ -24,14 +25,15 @@ export function describeConnection(connection: RedisConnection): string {
  * {@link connectWithin}.
  */
 export function createClient(connection: RedisConnection, extra: RedisOptions): Redis {
-  if (typeof connection === 'string') return new Redis(connection, { ...extra, lazyConnect: true });
+  if (typeof connection === 'string')
+    return new ioredis.Redis(connection, { ...extra, lazyConnect: true });
   if (connection === null || typeof connection !== 'object') {
     throw new TypeError(
       `the Redis connection must be a URL string or ioredis options, got ${String(connection)}; ` +
         "pass for example { connection: 'redis://127.0.0.1:6379' }",
     );
   }
-  return new Redis({ ...connection, ...extra, lazyConnect: true });
+  return new ioredis.Redis({ ...connection, ...extra, lazyConnect: true });
 }
 
 /** Connects, or gives up after `timeoutMs` with a RedisUnavailableError that says where and why. */

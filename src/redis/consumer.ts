@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { serialize } from 'node:v8';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { findUncloneable } from '../codec/clone-path.js';
 import { serializeError } from '../codec/errors.js';
@@ -16,6 +16,7 @@ import {
 } from './connection.js';
 import { JobRefusedError } from './errors.js';
 import { ms, queueName } from './options.js';
+import { bullmq } from './peers.js';
 import { TaskTable } from './task-table.js';
 import {
   decodePayload,
@@ -91,7 +92,7 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
   const replyPrefix = replyKeyPrefix(prefix, queue);
   const processor = (job: Job) =>
     runJob(job, { table, pool, client, secret, replyPrefix, host: hostname() });
-  const worker = new Worker(queue, processor, {
+  const worker = new bullmq.Worker(queue, processor, {
     connection: client as never,
     prefix,
     concurrency: options.concurrency ?? 2 * threads,
@@ -135,15 +136,15 @@ async function runJob(job: Job, ctx: JobContext): Promise<void> {
   const data = job.data as unknown;
   const id = job.id!;
   if (!isJobData(data))
-    throw new UnrecoverableError('not a spindle job: its data has the wrong shape');
+    throw new bullmq.UnrecoverableError('not a spindle job: its data has the wrong shape');
   // The reply key comes from the job, so it must stay inside the queue's namespace.
   if (!data.r.startsWith(ctx.replyPrefix)) {
-    throw new UnrecoverableError(`refused: the reply key is not under ${ctx.replyPrefix}`);
+    throw new bullmq.UnrecoverableError(`refused: the reply key is not under ${ctx.replyPrefix}`);
   }
   const reply = (body: ReplyBody) => pushReply(ctx, data, encodeReply(id, body, ctx.secret));
   const refuse = async (message: string): Promise<never> => {
     await reply({ error: serializeError(new JobRefusedError(message)) });
-    throw new UnrecoverableError(message);
+    throw new bullmq.UnrecoverableError(message);
   };
 
   if (ctx.secret) {

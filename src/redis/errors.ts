@@ -18,3 +18,14 @@ export class JobRefusedError extends SpindleError {
     this.name = 'JobRefusedError';
   }
 }
+
+/**
+ * `spindle/redis` was imported where bullmq or ioredis is not installed: they are optional peer
+ * dependencies, so that the core install stays small for everyone who never uses a cluster.
+ */
+export class MissingDependencyError extends SpindleError {
+  constructor(message: string, cause?: unknown) {
+    super(ErrorCodes.MISSING_DEPENDENCY, message, { cause });
+    this.name = 'MissingDependencyError';
+  }
+}

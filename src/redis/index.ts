@@ -21,7 +21,7 @@ export {
   type RedisWorkerOptions,
   startRedisWorker,
 } from './consumer.js';
-export { JobRefusedError, RedisUnavailableError } from './errors.js';
+export { JobRefusedError, MissingDependencyError, RedisUnavailableError } from './errors.js';
 export type { RedisBackendOptions } from './options.js';
 
 /**
