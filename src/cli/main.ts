@@ -182,6 +182,15 @@ export async function main(argv = process.argv): Promise<number> {
   return outcome;
 }
 
+// A reader that goes away (`spindle run --help | head -1`) is not a crash: without a listener,
+// the EPIPE of the help text written into the closed pipe is an uncaught 'error' event. `run`
+// watches its own output as well (see lines.ts) and stops the run.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') process.exitCode = ExitCode.IO;
+  });
+}
+
 const exitCode = await main();
 process.exitCode = exitCode;
 // Whatever a task module left running (a timer, a socket) must not keep the command alive.
