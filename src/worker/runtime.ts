@@ -14,6 +14,7 @@ import { reviveSyncArgs } from '../sync/revive.js';
 import type { TaskDef } from '../tasks/types.js';
 import { isThenable, runChunk } from './chunk.js';
 import { compileInline } from './compile.js';
+import { eventLoopUtilization } from './elu.js';
 import { loadModuleTask } from './load-module.js';
 import { markRunning, RUNNING_SLOTS, readRunning, unmarkRunning } from './running-slots.js';
 
@@ -51,7 +52,7 @@ export class WorkerRuntime {
   #out: unknown[] = [];
   #lastFlush = 0;
   #busyMs = 0;
-  #lastElu = performance.eventLoopUtilization();
+  #lastElu = eventLoopUtilization();
   #flushScheduled = false;
   #ready: Promise<void> | undefined;
   readonly #controllers = new Map<number, AbortController>();
@@ -128,7 +129,7 @@ export class WorkerRuntime {
     }
     this.#ready = undefined;
     // Load is measured from here: starting up says nothing about the tasks.
-    this.#lastElu = performance.eventLoopUtilization();
+    this.#lastElu = eventLoopUtilization();
     this.#post({ op: 'ready' });
   }
 
@@ -237,8 +238,8 @@ export class WorkerRuntime {
     this.#lastFlush = performance.now();
     const busyMs = this.#busyMs;
     this.#busyMs = 0;
-    const elu = performance.eventLoopUtilization();
-    const delta = performance.eventLoopUtilization(elu, this.#lastElu);
+    const elu = eventLoopUtilization();
+    const delta = eventLoopUtilization(elu, this.#lastElu);
     this.#lastElu = elu;
     const load: [number, number] = [delta.active, delta.idle];
     try {
