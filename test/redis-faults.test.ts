@@ -9,13 +9,14 @@ import { crashing, tasks } from './fixtures/redis-tasks.js';
 import {
   freePort,
   type RedisServer,
+  redisSkip,
   startRedisServer,
   startWorker,
   stopAll,
   type WorkerProcess,
 } from './helpers/redis-server.js';
 
-describe('redis backend faults', () => {
+describe('redis backend faults', { skip: redisSkip }, () => {
   let server: RedisServer;
   const workers: WorkerProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'spindle-redis-faults-'));

@@ -6,6 +6,7 @@ import { tasks } from './fixtures/redis-tasks.js';
 import { tasks as otherTasks } from './fixtures/tasks.js';
 import {
   type RedisServer,
+  redisSkip,
   startRedisServer,
   startWorker,
   stopAll,
@@ -13,7 +14,7 @@ import {
   type WorkerProcess,
 } from './helpers/redis-server.js';
 
-describe('redis backend security', () => {
+describe('redis backend security', { skip: redisSkip }, () => {
   let server: RedisServer;
   const workers: WorkerProcess[] = [];
   const pools: Pool[] = [];

@@ -9,13 +9,14 @@ import { tasks } from './fixtures/redis-tasks.js';
 import {
   freePort,
   type RedisServer,
+  redisSkip,
   startRedisServer,
   startWorker,
   stopAll,
   type WorkerProcess,
 } from './helpers/redis-server.js';
 
-describe('redis backend', () => {
+describe('redis backend', { skip: redisSkip }, () => {
   let server: RedisServer | undefined;
   let a: WorkerProcess | undefined;
   let b: WorkerProcess | undefined;

@@ -4,16 +4,34 @@
  * process exits, even when a test fails half-way.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
+
+/**
+ * Why the cluster tests are skipped, or false when they run. Without redis-server on the PATH
+ * they are skipped with that reason on a developer's machine, but never in CI (CI=true): there
+ * a skip would hide a lost test, so it is an error at load time instead.
+ */
+export const redisSkip: string | false = (() => {
+  const found = (process.env.PATH ?? '')
+    .split(delimiter)
+    .some((dir) => dir && existsSync(join(dir, 'redis-server')));
+  if (found) return false;
+  if (process.env.CI && process.env.CI !== 'false') {
+    throw new Error(
+      'redis-server is not on the PATH, and CI=true forbids skipping the cluster tests: install it (apt-get install redis-server)',
+    );
+  }
+  return 'redis-server is not on the PATH, so the cluster tests are skipped (install it: apt-get install redis-server, or brew install redis)';
+})();
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
