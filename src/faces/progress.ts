@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { ProgressCallback, ProgressInfo, ProgressReporter } from './map.js';
 
 /**
@@ -44,51 +43,54 @@ export interface ProgressBarOptions {
   plainEveryMs?: number;
 }
 
+/** Redraws per second on a TTY, at most. */
+const FPS = 10;
+const BAR_WIDTH = 24;
+const CLEAR_LINE = '\r\u001b[2K';
+
 /**
- * A bar with count, rate and ETA, drawn by cli-progress: redrawn in place on a TTY, plain
- * periodic lines otherwise (logs, CI). The library is loaded on the first bar, so importing
- * spindle stays fast.
+ * A bar with count, rate and ETA: redrawn in place on a TTY (at most 10 times a second, on an
+ * unreferenced timer, so a bar never keeps a process alive), plain periodic lines otherwise
+ * (logs, CI). spindle draws it itself: one line of text needs no library, and a library's
+ * renderer would need patching to leave lines written while the bar runs where they are.
  */
 export function progressBar(options: ProgressBarOptions = {}): ProgressBar {
   const stream = options.stream ?? process.stderr;
   const label = options.label ?? 'spindle';
   const tty = stream.isTTY === true;
   const plainEveryMs = options.plainEveryMs ?? 1000;
-  const lib = cliProgress();
   let latest: ProgressInfo = { done: 0, failed: 0, elapsedMs: 0 };
   let latestAt = performance.now();
   let state: 'idle' | 'running' | 'stopped' = 'idle';
+  let timer: NodeJS.Timeout | undefined;
+  let drawn = '';
 
-  const format = (_opts: unknown, params: { maxWidth: number }): string => {
+  const text = (maxWidth: number): string => {
     const info = live(latest, performance.now() - latestAt);
+    const full = tty ? '\u2588' : '#';
+    const empty = tty ? '\u2591' : '-';
     const line = progressLine(info, {
       label,
-      bar: (fraction) =>
-        lib.Format.BarFormat(fraction, {
-          barsize: 24,
-          barCompleteString: (tty ? '\u2588' : '#').repeat(25),
-          barIncompleteString: (tty ? '\u2591' : '-').repeat(25),
-          barGlue: '',
-        }),
+      bar: (fraction) => {
+        const filled = Math.round(fraction * BAR_WIDTH);
+        return full.repeat(filled) + empty.repeat(BAR_WIDTH - filled);
+      },
     });
     // Truncated rather than wrapped: a wrapped line cannot be redrawn in place.
-    return tty ? line.slice(0, Math.max(10, params.maxWidth - 1)) : line;
+    return tty ? line.slice(0, Math.max(10, maxWidth - 1)) : line;
   };
-  const bar: BarInternals = new lib.SingleBar({
-    stream,
-    format,
-    terminal: inPlaceTerminal(stream),
-    fps: 10,
-    noTTYOutput: true,
-    notTTYSchedule: plainEveryMs,
-    linewrap: true,
-  } as ConstructorParameters<CliProgress['SingleBar']>[0]) as unknown as BarInternals;
-  // cli-progress redraws on a timer of its own; unreferenced, it never keeps a process alive
-  // whose caller forgot to finish a map.
-  const render = bar.render.bind(bar);
-  bar.render = (...args: unknown[]) => {
-    render(...args);
-    bar.timer?.unref?.();
+  const draw = () => {
+    if (tty) {
+      const line = text(stream.columns || 80);
+      if (line !== drawn) stream.write(`${CLEAR_LINE}${line}`);
+      drawn = line;
+    } else stream.write(`${text(Number.POSITIVE_INFINITY)}\n`);
+  };
+  const start = () => {
+    state = 'running';
+    draw();
+    timer = setInterval(draw, tty ? 1000 / FPS : plainEveryMs);
+    timer.unref?.();
   };
 
   const created = performance.now();
@@ -99,32 +101,28 @@ export function progressBar(options: ProgressBarOptions = {}): ProgressBar {
       latest = info;
       latestAt = performance.now();
       seen = true;
-      if (state === 'idle') {
-        // In a log, a run shorter than one interval is one final line, not two.
-        if (!tty && latestAt - created < plainEveryMs) return;
-        state = 'running';
-        bar.start(info.total ?? 0, info.done);
-      } else bar.update(info.done);
+      // In a log, a run shorter than one interval is one final line, not two.
+      if (state === 'idle' && (tty || latestAt - created >= plainEveryMs)) start();
     },
     clear() {
       if (state !== 'running' || !tty) return;
-      stream.write('\r\u001b[2K');
-      bar.lastDrawnString = '';
+      stream.write(CLEAR_LINE);
+      drawn = '';
     },
     redraw() {
-      if (state === 'running' && tty) bar.render();
+      if (state === 'running' && tty) draw();
     },
     stop() {
-      if (state === 'idle' && seen) {
-        stream.write(`${format(undefined, { maxWidth: 200 })}\n`);
-      }
-      if (state !== 'running') {
-        state = 'stopped';
-        return;
-      }
+      if (state === 'stopped') return;
+      const wasRunning = state === 'running';
       state = 'stopped';
-      bar.update(latest.done);
-      bar.stop();
+      clearInterval(timer);
+      if (!wasRunning && !seen) return;
+      if (tty) {
+        drawn = '';
+        draw();
+        stream.write('\n');
+      } else draw();
     },
   };
 }
@@ -178,54 +176,4 @@ export function formatDuration(ms: number): string {
   const m = Math.floor(total / 60);
   if (m < 60) return `${m}m${String(total % 60).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}
-
-type CliProgress = typeof import('cli-progress');
-/** The parts of cli-progress's SingleBar used here, some of them undocumented. */
-interface BarInternals {
-  start(total: number, value: number): void;
-  update(value: number): void;
-  stop(): void;
-  render(...args: unknown[]): void;
-  timer: NodeJS.Timeout | null;
-  lastDrawnString: string | null;
-}
-let loaded: CliProgress | undefined;
-
-function cliProgress(): CliProgress {
-  // A synchronous require keeps progressBar() synchronous, as the faces call it.
-  loaded ??= createRequire(import.meta.url)('cli-progress') as CliProgress;
-  return loaded;
-}
-
-/**
- * cli-progress's terminal, minus cursor save and restore: restoring the cursor at the end
- * jumps back over any line written while the bar ran (results on the same terminal) and the
- * next output would overwrite them.
- */
-function inPlaceTerminal(stream: NodeJS.WriteStream): unknown {
-  const Terminal = createRequire(import.meta.url)('cli-progress/lib/terminal.js') as new (
-    stream: NodeJS.WriteStream,
-  ) => {
-    cursorSave(): void;
-    cursorRestore(): void;
-    write(text: string, raw?: boolean): void;
-    newline(): void;
-  };
-  const terminal = new Terminal(stream);
-  terminal.cursorSave = () => {};
-  terminal.cursorRestore = () => {};
-  // Off a TTY every line already ends with a newline; the one stop() adds would be blank.
-  let atLineStart = true;
-  const write = terminal.write.bind(terminal);
-  const newline = terminal.newline.bind(terminal);
-  terminal.write = (text: string, raw?: boolean) => {
-    write(text, raw);
-    if (text.length > 0) atLineStart = false;
-  };
-  terminal.newline = () => {
-    if (stream.isTTY || !atLineStart) newline();
-    atLineStart = true;
-  };
-  return terminal;
 }
