@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FromWorker } from '../engine/protocol.js';
 import type { DeathReport } from '../worker/process-entry.js';
 import { workerEntryUrl } from './entry-url.js';
+import { failedStart, mainModuleUrl } from './start-failure.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
 
 /** How long to wait, after a worker exits, for its death report (see process-entry.ts). */
@@ -26,12 +27,19 @@ export class ProcessBackend implements Backend {
     if (young !== undefined) execArgv.push(`--max-semi-space-size=${Math.max(1, young / 2)}`);
     const stack = options.resourceLimits?.stackSizeMb;
     if (stack !== undefined) execArgv.push(`--stack-size=${Math.floor(stack * 1024)}`);
-    const child: ChildProcess = fork(fileURLToPath(workerEntryUrl()), [], {
+    let entry: URL;
+    try {
+      entry = workerEntryUrl();
+    } catch (error) {
+      return failedStart(events, error as Error);
+    }
+    const main = mainModuleUrl();
+    const child: ChildProcess = fork(fileURLToPath(entry), [], {
       serialization: 'advanced',
       execArgv,
       // fd 4: the death report pipe
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
-      env: { ...process.env, SPINDLE_WORKER: '1' },
+      env: { ...process.env, SPINDLE_WORKER: '1', ...(main ? { SPINDLE_MAIN_MODULE: main } : {}) },
     });
     const reportPipe = child.stdio[4] as Readable | null;
     let reportText = '';

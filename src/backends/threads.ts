@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { FromWorker } from '../engine/protocol.js';
 import { RUNNING_SLOTS, readRunning } from '../worker/running-slots.js';
 import { workerEntryUrl } from './entry-url.js';
+import { failedStart, mainModuleUrl } from './start-failure.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
 import { tsxApiUrl } from './typescript.js';
 
@@ -28,12 +29,19 @@ export class ThreadBackend implements Backend {
     const running = new Float64Array(
       new SharedArrayBuffer((RUNNING_SLOTS + 1) * Float64Array.BYTES_PER_ELEMENT),
     );
+    let entry: URL;
+    try {
+      entry = workerEntryUrl();
+    } catch (error) {
+      return failedStart(events, error as Error);
+    }
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
       workerData: {
         init: options.init,
-        entry: workerEntryUrl().href,
+        entry: entry.href,
         tsx: tsxApiUrl(),
+        main: mainModuleUrl(),
         running,
       },
       resourceLimits: options.resourceLimits,

@@ -9,9 +9,14 @@ import { isMainThread, threadId } from 'node:worker_threads';
  * the starting thread's `threadId` is folded in so that pools started inside workers never
  * hand out an id some other live worker already has.
  */
-let holder = 0;
-let adopted = false;
-let nextLocal = 0;
+/**
+ * Kept on the global object, per thread: in a bundled program the worker runtime is a copy of
+ * spindle of its own (see backends/entry-url.ts), and a Lock made by a task's copy must know
+ * the worker's id that the runtime's copy adopted.
+ */
+const KEY = Symbol.for('spindle.holder');
+const state: { holder: number; adopted: boolean; nextLocal: number } = ((globalThis as any)[KEY] ??=
+  { holder: 0, adopted: false, nextLocal: 0 });
 
 /** Ids stay below 2^29, so `(id + 1) * 2 + 1` (a lock word, see mutex.ts) fits an Int32. */
 const LOCAL_BITS = 16;
@@ -19,8 +24,8 @@ const THREAD_MASK = (1 << 13) - 1;
 
 /** A fresh holder id for a worker about to start, unique among the process's live workers. */
 export function allocateHolderId(): number {
-  nextLocal = (nextLocal % 0xffff) + 1;
-  return ((threadId & THREAD_MASK) << LOCAL_BITS) | nextLocal;
+  state.nextLocal = (state.nextLocal % 0xffff) + 1;
+  return ((threadId & THREAD_MASK) << LOCAL_BITS) | state.nextLocal;
 }
 
 /**
@@ -29,12 +34,12 @@ export function allocateHolderId(): number {
  * inline backend) run their tasks as this worker, and the caller's own thread stays holder 0.
  */
 export function adoptHolderId(id: number): void {
-  if (adopted || isMainThread || !Number.isInteger(id) || id <= 0) return;
-  holder = id;
-  adopted = true;
+  if (state.adopted || isMainThread || !Number.isInteger(id) || id <= 0) return;
+  state.holder = id;
+  state.adopted = true;
 }
 
 /** The holder id of the code running now. */
 export function currentHolder(): number {
-  return holder;
+  return state.holder;
 }

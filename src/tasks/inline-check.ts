@@ -26,14 +26,41 @@ type ScopeAnalyzer = typeof import('eslint-scope');
 let parser: Parser | undefined;
 let analyzer: ScopeAnalyzer | undefined;
 
-/** Loaded on the first inline task, so importing spindle stays cheap for module-task users. */
-function tools(): { parser: Parser; analyzer: ScopeAnalyzer } {
+let missing = false;
+
+/**
+ * Loaded on the first inline task, so importing spindle stays cheap for module-task users.
+ * Absent when a bundler folded spindle into a program shipped without node_modules (it cannot
+ * see this require): then the check is skipped, and an unknown name fails in the worker, as a
+ * ReferenceError, instead of here.
+ */
+function tools(): { parser: Parser; analyzer: ScopeAnalyzer } | undefined {
+  if (missing) return undefined;
   if (!parser || !analyzer) {
     const require = createRequire(import.meta.url);
-    parser = require('acorn') as Parser;
-    analyzer = require('eslint-scope') as ScopeAnalyzer;
+    try {
+      parser = require('acorn') as Parser;
+      analyzer = require('eslint-scope') as ScopeAnalyzer;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'MODULE_NOT_FOUND') throw error;
+      missing = true;
+      return undefined;
+    }
   }
   return { parser, analyzer };
+}
+
+/** Without a parser, V8 itself tells whether the source is an expression or a method. */
+function expressionWithoutParser(source: string): string | undefined {
+  for (const expression of [`(${source})`, `((o) => o[Object.keys(o)[0]])({${source}})`]) {
+    try {
+      new Function(`return ${expression}`);
+      return expression;
+    } catch {
+      // not this shape
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -52,15 +79,18 @@ export function checkInlineSource(
         'wrap it in a function of your own, or define it as a module task with defineTasks(import.meta.url, {...})',
     );
   }
-  const { parser, analyzer } = tools();
-  const parsed = parseFunction(parser, source);
+  const loaded = tools();
+  const parsed = loaded
+    ? parseFunction(loaded.parser, source)
+    : mapDefined(expressionWithoutParser(source), (expression) => ({ ast: undefined, expression }));
   if (!parsed) {
     throw new InlineSourceError(
       `cannot send ${fn.name || 'this function'} to a worker: its source does not parse as a function expression ` +
         `(${source.slice(0, 80)}); define it as a module task with defineTasks(import.meta.url, {...})`,
     );
   }
-  const scopes = analyzer.analyze(
+  if (!loaded) return parsed.expression;
+  const scopes = loaded.analyzer.analyze(
     parsed.ast as any,
     { ecmaVersion: 2022, sourceType: 'script' } as any,
   );
@@ -88,6 +118,10 @@ export function checkInlineSource(
     );
   }
   return parsed.expression;
+}
+
+function mapDefined<T, U>(value: T | undefined, f: (value: T) => U): U | undefined {
+  return value === undefined ? undefined : f(value);
 }
 
 interface Parsed {

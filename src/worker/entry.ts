@@ -4,13 +4,15 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { ToWorker } from '../engine/protocol.js';
+import { noteCallerMain } from './main-guard.js';
 import { WorkerRuntime } from './runtime.js';
 import { markWorker } from './where.js';
 
 markWorker();
 if (!isMainThread && parentPort) {
   const port = parentPort;
-  const data = workerData as { init: ToWorker; running?: Float64Array };
+  const data = workerData as { init: ToWorker; running?: Float64Array; main?: string };
+  noteCallerMain(data.main);
   const runtime = new WorkerRuntime((message) => port.postMessage(message), data.running);
   port.on('message', (message: ToWorker) => {
     // Closing the port lets the thread end on its own, with exit code 0, once its tasks'
@@ -20,6 +22,7 @@ if (!isMainThread && parentPort) {
   });
   runtime.handle(data.init);
 } else if (typeof process.send === 'function') {
+  noteCallerMain(process.env.SPINDLE_MAIN_MODULE);
   const { startProcessWorker } = await import('./process-entry.js');
   startProcessWorker();
 }

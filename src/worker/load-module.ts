@@ -1,6 +1,7 @@
 import { TaskModuleError } from '../errors.js';
 import { registeredTask } from '../tasks/define.js';
 import type { ModuleTaskDef } from '../tasks/types.js';
+import { refuseCallerMain } from './main-guard.js';
 
 type AnyFn = (...args: any[]) => unknown;
 
@@ -16,6 +17,7 @@ export async function loadModuleTask(def: ModuleTaskDef): Promise<AnyFn> {
     // own tasks. Once an import was tried, its outcome decides, even a failed one.
     const known = registeredTask(def.url, def.name);
     if (known) return known as AnyFn;
+    refuseCallerMain(def.url);
     // A failure is kept, not retried: re-importing a module whose top-level code threw can
     // resolve with a half-evaluated module (Node, modules with top-level await), and would run
     // tasks from it. Every task of the module fails the same way instead.

@@ -24,7 +24,14 @@ type Post = (message: FromWorker) => void;
 /** Results are sent at least this often while a long batch runs, so the caller sees progress. */
 const FLUSH_EVERY_MS = 4;
 
-let currentTask: { runtime: WorkerRuntime; id: number } | undefined;
+/**
+ * The task running now, kept on the global object rather than in this module: in a bundled
+ * program the worker runtime is a copy of spindle of its own (see backends/entry-url.ts), and the
+ * `taskSignal` a task module imports from its own copy must still see it.
+ */
+const CURRENT = Symbol.for('spindle.currentTask');
+const current: { task?: { runtime: WorkerRuntime; id: number } } = ((globalThis as any)[CURRENT] ??=
+  {});
 const neverAborted = new AbortController().signal;
 
 /**
@@ -33,8 +40,9 @@ const neverAborted = new AbortController().signal;
  * (before any `await`). Outside a task it returns a signal that never fires.
  */
 export function taskSignal(): AbortSignal {
-  if (!currentTask) return neverAborted;
-  return currentTask.runtime.signalFor(currentTask.id);
+  const task = current.task;
+  if (!task) return neverAborted;
+  return task.runtime.signalFor(task.id);
 }
 
 /**
@@ -185,16 +193,16 @@ export class WorkerRuntime {
   #start(id: number, fn: AnyFn, kind: number, args: unknown[]): void {
     const started = performance.now();
     let result: unknown;
-    currentTask = { runtime: this, id };
+    current.task = { runtime: this, id };
     try {
       result = kind === TaskKind.CALL ? fn(...args) : runChunk(fn, kind, args[0] as unknown[]);
     } catch (error) {
-      currentTask = undefined;
+      current.task = undefined;
       this.#done(id, started);
       this.#settle(id, ResultStatus.ERROR, serializeError(error), performance.now() - started);
       return;
     }
-    currentTask = undefined;
+    current.task = undefined;
     if (isThenable(result)) {
       this.#running++;
       result.then(
