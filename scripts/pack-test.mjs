@@ -34,8 +34,8 @@ try {
     assert.ok(files.includes(must), `the tarball holds ${must}`);
   }
   assert.ok(
-    !files.some((f) => /\/(bench|test|src)\//.test(f)),
-    'no bench, test or src in the tarball',
+    !files.some((f) => /\/(bench|test|src|demo)\//.test(f)),
+    'no bench, test, src or demo in the tarball',
   );
 
   const app = join(work, 'app');
@@ -108,6 +108,9 @@ catch (e) { console.log(e.code, '|', e.message); }`,
     cwd: app,
   });
   assert.equal(run.stdout, 'A\nB\n');
+
+  const demo = sh(bin, ['demo', '--quick'], { cwd: app, allowFail: true });
+  assert.match(demo.stderr, /spindle demo runs from a checkout/, 'the demo is not in the package');
 
   const mb = (n) => (n / 1e6).toFixed(2);
   console.log(

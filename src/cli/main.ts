@@ -91,11 +91,10 @@ Workloads: cubes, sleep, titles, sumsq, words, mandelbrot.
 Each runs sequentially, on a thread pool, on a process pool, and with the spindle face that
 fits it best; every result is checked against the sequential answer.`,
     )
-    .action(async (names: string[], options) => {
-      const { runDemo } = await import('../demo/run.js');
-      done(
-        await runDemo({ names, quick: options.quick, outDir: options.out, workers: options.jobs }),
-      );
+    .action(async (names: string[], options, command: Command) => {
+      const { demoCommand } = await import('./demo-command.js');
+      const demo = { names, quick: options.quick, outDir: options.out, workers: options.jobs };
+      done(await demoCommand(demo, ['demo', ...command.args, ...demoFlags(options)]));
     });
 
   program
@@ -145,6 +144,15 @@ Example:
     });
 
   return program;
+}
+
+/** The demo's options again as flags, for a child process that runs it. */
+function demoFlags(options: { quick?: boolean; out?: string; jobs?: number }): string[] {
+  const flags: string[] = [];
+  if (options.quick) flags.push('--quick');
+  if (options.out !== undefined) flags.push('--out', options.out);
+  if (options.jobs !== undefined) flags.push('--jobs', String(options.jobs));
+  return flags;
 }
 
 function positiveInt(value: string): number {
