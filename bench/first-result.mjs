@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// A new pool's first result, each variant in a fresh process, runs interleaved: the raw
+// 40-line worker_threads pool (bench/raw-pool.mjs) and piscina against spindle with the README's
+// task module (`import { defineTasks } from 'spindle'`), with `spindle/tasks`, and under tsx
+// with a `.ts` task module (the README's way to run TypeScript). dist/ must be built.
+//
+//   node bench/first-result.mjs [--runs 9] [--workers 2]
+//
+// Prints, per variant, the median (min–max) of: the import, and `new Pool` to the first result.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '9' }, workers: { type: 'string', default: '2' } },
+});
+const runs = Number(values.runs);
+const workers = Number(values.workers);
+const here = fileURLToPath(new URL('.', import.meta.url));
+// Inside the checkout, so `import 'spindle'` finds this package (self-reference) and piscina.
+const dir = join(here, 'out', `first-result-${process.pid}`);
+mkdirSync(dir, { recursive: true });
+
+/** The program: t0, import, open, first result, printed as JSON. */
+const program = (imports, open, call) => `
+const t0 = performance.now();
+${imports}
+const t1 = performance.now();
+${open}
+const value = await ${call};
+const t2 = performance.now();
+if (value !== 1) throw new Error('wrong result ' + value);
+console.log(JSON.stringify({ importMs: t1 - t0, firstMs: t2 - t1 }));
+await pool.close?.() ?? pool.destroy?.();
+`;
+
+const readmeTasks = `import { defineTasks } from 'spindle';
+export const tasks = defineTasks(import.meta.url, { identity: (x) => x });
+`;
+const lightTasks = readmeTasks.replace("from 'spindle'", "from 'spindle/tasks'");
+const spindleMain = (tasksFile) =>
+  program(
+    `const { Pool } = await import('spindle');\nconst { tasks } = await import('./${tasksFile}');`,
+    `const pool = new Pool({ workers: ${workers} });`,
+    'pool.submit(tasks.identity, 1)',
+  );
+writeFileSync(join(dir, 'readme-tasks.mjs'), readmeTasks);
+writeFileSync(join(dir, 'light-tasks.mjs'), lightTasks);
+writeFileSync(join(dir, 'readme-tasks.ts'), readmeTasks.replace('(x)', '(x: number)'));
+writeFileSync(join(dir, 'spindle.mjs'), spindleMain('readme-tasks.mjs'));
+writeFileSync(join(dir, 'spindle-light.mjs'), spindleMain('light-tasks.mjs'));
+writeFileSync(join(dir, 'spindle-tsx.ts'), spindleMain('readme-tasks.ts'));
+const rawPool = new URL('./raw-pool.mjs', import.meta.url).href;
+const rawMain = program(
+  `const { RawPool } = await import(${JSON.stringify(rawPool)});`,
+  `const pool = new RawPool(${workers});`,
+  "pool.run('identity', 1)",
+);
+writeFileSync(join(dir, 'raw.mjs'), rawMain);
+writeFileSync(join(dir, 'raw-tsx.ts'), rawMain);
+writeFileSync(
+  join(dir, 'piscina-worker.mjs'),
+  `import * as k from ${JSON.stringify(new URL('./tasks/kernels.mjs', import.meta.url).href)};\nexport default ([fn, arg]) => k[fn](arg);\n`,
+);
+writeFileSync(
+  join(dir, 'piscina.mjs'),
+  program(
+    "const { Piscina } = await import('piscina');",
+    `const pool = new Piscina({ filename: new URL('./piscina-worker.mjs', import.meta.url).href, minThreads: ${workers}, maxThreads: ${workers} });`,
+    "pool.run(['identity', 1])",
+  ),
+);
+
+const tsx = import.meta.resolve('tsx');
+const VARIANTS = [
+  { name: 'raw worker_threads pool', args: ['raw.mjs'] },
+  { name: 'piscina', args: ['piscina.mjs'] },
+  { name: "spindle, tasks import 'spindle' (README)", args: ['spindle.mjs'] },
+  { name: "spindle, tasks import 'spindle/tasks'", args: ['spindle-light.mjs'] },
+  { name: 'raw pool, main under tsx', args: ['--import', tsx, 'raw-tsx.ts'] },
+  { name: 'spindle under tsx, .ts task module', args: ['--import', tsx, 'spindle-tsx.ts'] },
+];
+
+const samples = new Map(VARIANTS.map((v) => [v.name, { importMs: [], firstMs: [] }]));
+const loadBefore = os.loadavg()[0];
+try {
+  for (let r = 0; r < runs; r++) {
+    for (const v of VARIANTS) {
+      const out = execFileSync(process.execPath, v.args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      const { importMs, firstMs } = JSON.parse(out.trim().split('\n').at(-1));
+      samples.get(v.name).importMs.push(importMs);
+      samples.get(v.name).firstMs.push(firstMs);
+    }
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+const cell = (xs) =>
+  `${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
+console.log(
+  `node ${process.version}, nproc ${os.availableParallelism?.() ?? os.cpus().length}, ${workers} workers, ` +
+    `${runs} runs each, load average ${loadBefore.toFixed(2)} → ${os.loadavg()[0].toFixed(2)}, ${new Date().toISOString()}`,
+);
+console.log('| variant | import ms | new pool → first result ms | vs raw |');
+console.log('|---|---|---|---|');
+const rawFirst = median(samples.get('raw worker_threads pool').firstMs);
+for (const v of VARIANTS) {
+  const s = samples.get(v.name);
+  console.log(
+    `| ${v.name} | ${cell(s.importMs)} | ${cell(s.firstMs)} | ${(median(s.firstMs) / rawFirst).toFixed(2)}× |`,
+  );
+}
