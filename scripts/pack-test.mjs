@@ -109,6 +109,16 @@ catch (e) { console.log(e.code, '|', e.message); }`,
   });
   assert.equal(run.stdout, 'A\nB\n');
 
+  const worker = sh(
+    bin,
+    ['worker', '--redis', 'redis://127.0.0.1:1', '--tasks', './cli-tasks.mjs'],
+    {
+      cwd: app,
+      allowFail: true,
+    },
+  );
+  assert.equal(worker.status, 2, 'spindle worker without the cluster peers is a usage error');
+  assert.match(worker.stderr, /^spindle: .*npm install bullmq ioredis\n$/);
   const demo = sh(bin, ['demo', '--quick'], { cwd: app, allowFail: true });
   assert.match(demo.stderr, /spindle demo runs from a checkout/, 'the demo is not in the package');
 

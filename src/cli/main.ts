@@ -182,6 +182,11 @@ export async function main(argv = process.argv): Promise<number> {
       process.stderr.write(`spindle: ${error.message}\n`);
       return error.exitCode;
     }
+    if ((error as { code?: unknown }).code === 'SPINDLE_MISSING_DEPENDENCY') {
+      // `spindle worker` without bullmq/ioredis: the message says what to install.
+      process.stderr.write(`spindle: ${(error as Error).message}\n`);
+      return ExitCode.USAGE;
+    }
     process.stderr.write(
       `spindle: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );
