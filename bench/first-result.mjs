@@ -89,7 +89,11 @@ const loadBefore = os.loadavg()[0];
 try {
   for (let r = 0; r < runs; r++) {
     for (const v of VARIANTS) {
-      const out = execFileSync(process.execPath, v.args, { cwd: dir, encoding: 'utf8', timeout: 60_000 });
+      const out = execFileSync(process.execPath, v.args, {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
       const { importMs, firstMs } = JSON.parse(out.trim().split('\n').at(-1));
       samples.get(v.name).importMs.push(importMs);
       samples.get(v.name).firstMs.push(firstMs);
