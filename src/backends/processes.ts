@@ -59,6 +59,7 @@ export class ProcessBackend implements Backend {
           signal,
           error: spawnError ?? report?.error,
           running: report ? report.running : undefined,
+          taken: report?.taken,
         });
         resolve();
       });
@@ -125,7 +126,9 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function parseReport(text: string): { running?: number[]; error?: Error } | undefined {
+function parseReport(
+  text: string,
+): { running?: number[]; taken?: number; error?: Error } | undefined {
   if (!text) return undefined;
   try {
     const report = JSON.parse(text) as DeathReport;
@@ -136,7 +139,7 @@ function parseReport(text: string): { running?: number[]; error?: Error } | unde
       if (report.error.stack) error.stack = report.error.stack;
       if (report.error.code !== undefined) (error as { code?: unknown }).code = report.error.code;
     }
-    return { running: report.running ?? undefined, error };
+    return { running: report.running ?? undefined, taken: report.taken, error };
   } catch {
     return undefined;
   }

@@ -12,11 +12,18 @@ export interface WorkerExit {
    * scheduler then blames only those and requeues the rest. Undefined means unknown.
    */
   running?: number[];
+  /**
+   * How many of the tasks sent to the worker it had taken on (started, or finished without
+   * its result reaching the caller), counted in the order they were sent; undefined if unknown.
+   */
+  taken?: number;
 }
 
 export interface WorkerEvents {
   message(message: FromWorker): void;
   exit(exit: WorkerExit): void;
+  /** A message from the worker arrived but could not be read (deserialised) here. */
+  messageError?(error: Error): void;
 }
 
 export interface WorkerStartOptions {

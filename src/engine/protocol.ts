@@ -42,10 +42,14 @@ export type ToWorker =
   /** `timeout`: the signal's reason is a TimeoutError rather than a CancelledError. */
   | { op: 'abort'; ids: number[]; timeout?: boolean }
   | { op: 'limit'; concurrency: number }
+  /** asks which tasks the worker still holds; it answers 'held' after flushing its results */
+  | { op: 'sync'; token: number }
   | { op: 'stop' };
 
 export type FromWorker =
   | { op: 'ready' }
+  /** the answer to 'sync': ids queued in the worker, and running there (undefined: too many to track) */
+  | { op: 'held'; token: number; queued: number[]; running: number[] | undefined }
   | { op: 'initFailed'; error: WireError }
   /** flat `[id, status, value, runMs, …]` */
   | {

@@ -1,11 +1,13 @@
-import type { WorkerExit } from '../backends/types.js';
+import type { WorkerChannel, WorkerExit } from '../backends/types.js';
 import { rebuildError } from '../codec/errors.js';
 import { sendFailure } from '../codec/send-failure.js';
 import type { Transferable } from '../codec/transferable.js';
 import {
   CancelledError,
+  CloneError,
   PoolClosedError,
   QueueFullError,
+  SpindleError,
   TimeoutError,
   WorkerStartError,
 } from '../errors.js';
@@ -59,6 +61,8 @@ export class Scheduler {
   #dispatchScheduled = false;
   #closing = false;
   #closed = false;
+  #terminating = false;
+  #nextSyncToken = 1;
   #startFailures = 0;
   #lastStartError: unknown;
   #closeWaiters: Array<() => void> = [];
@@ -164,6 +168,7 @@ export class Scheduler {
   /** Stops now: pending work rejects with `SPINDLE_POOL_CLOSED`. */
   async terminate(): Promise<void> {
     this.#closing = true;
+    this.#terminating = true;
     for (const task of this.#queue.drain()) {
       if (task.state !== QUEUED) continue;
       this.#queued--;
@@ -225,7 +230,13 @@ export class Scheduler {
     // and the first task still leaves before any timer or I/O callback runs.
     queueMicrotask(() => {
       this.#dispatchScheduled = false;
-      this.#dispatch();
+      try {
+        this.#dispatch();
+      } catch (error) {
+        // Nothing may throw out of a microtask into the caller's process: what could not be
+        // dispatched fails instead, with the reason.
+        this.#failQueued(internalError(error));
+      }
     });
   }
 
@@ -314,8 +325,7 @@ export class Scheduler {
       slot.inflight.set(task.id, task);
       slot.inflightCost += cost;
       batchCost += cost;
-      if (!slot.defined.has(task.spec.id)) {
-        slot.defined.add(task.spec.id);
+      if (!slot.defined.has(task.spec.id) && !defs?.some(([id]) => id === task.spec.id)) {
         (defs ??= []).push([task.spec.id, task.spec.def]);
       }
       if (task.transfer) (transfer ??= []).push(...task.transfer);
@@ -333,6 +343,9 @@ export class Scheduler {
     }
     try {
       slot.channel.send({ op: 'run', defs, tasks: wire }, transfer);
+      // A definition counts as sent only once a message carrying it has left.
+      if (defs) for (const [id] of defs) slot.defined.add(id);
+      for (const task of tasks) task.sentAs = slot.sent++;
     } catch (error) {
       this.#sendOneByOne(slot, tasks, defs, error);
     }
@@ -354,22 +367,23 @@ export class Scheduler {
     batchError: unknown,
   ): void {
     for (const task of tasks) {
+      const own = defs?.filter(([id]) => id === task.spec.id && !slot.defined.has(id));
+      const withDefs = own !== undefined && own.length > 0;
       try {
         slot.channel.send(
-          { op: 'run', defs, tasks: [task.id, task.spec.id, task.kind, task.args] },
+          {
+            op: 'run',
+            defs: withDefs ? own : undefined,
+            tasks: [task.id, task.spec.id, task.kind, task.args],
+          },
           task.transfer,
         );
-        defs = undefined;
+        if (withDefs) slot.defined.add(task.spec.id);
+        task.sentAs = slot.sent++;
       } catch (error) {
         slot.inflight.delete(task.id);
         slot.inflightCost -= task.cost;
-        const { error: cloneError, inDefinition } = sendFailure(
-          task,
-          defs !== undefined,
-          error ?? batchError,
-        );
-        if (inDefinition) slot.defined.delete(task.spec.id);
-        this.#fail(task, cloneError);
+        this.#fail(task, sendFailure(task, withDefs, error ?? batchError).error);
       }
     }
   }
@@ -391,30 +405,85 @@ export class Scheduler {
     const holderId = allocateHolderId();
     const { initializer, initArgs, concurrency, resourceLimits } = this.options;
     let slot: Slot | undefined;
-    const channel = this.options.backend.start(
-      {
-        init: {
-          op: 'init',
-          workerId: id,
-          concurrency,
-          init: initializer?.def,
-          initArgs,
-          holderId,
+    let channel: WorkerChannel;
+    try {
+      channel = this.options.backend.start(
+        {
+          init: {
+            op: 'init',
+            workerId: id,
+            concurrency,
+            init: initializer?.def,
+            initArgs,
+            holderId,
+          },
+          resourceLimits,
+          retries: this.options.retries,
         },
-        resourceLimits,
-        retries: this.options.retries,
-      },
-      {
-        message: (message) => this.#onMessage(slot!, message),
-        exit: (exit) => {
-          // A dead worker never releases the locks it held: free them (marked abandoned) now.
-          releaseHeldBy(holderId);
-          this.#onExit(slot!, exit);
+        {
+          message: (message) => guard(() => this.#onMessage(slot!, message)),
+          exit: (exit) =>
+            guard(() => {
+              // A dead worker never releases the locks it held: free them (marked abandoned) now.
+              releaseHeldBy(holderId);
+              this.#onExit(slot!, exit);
+            }),
+          messageError: (error) => guard(() => this.#resync(slot!, error)),
         },
-      },
-    );
+      );
+    } catch (error) {
+      // Options that cannot reach a worker (initArgs that do not clone) fail the work that
+      // waits for one, with the reason, instead of throwing out of the dispatch.
+      const message = error instanceof Error ? error.message : String(error);
+      this.#failQueued(new WorkerStartError(`a worker could not start: ${message}`, error));
+      return;
+    }
     slot = newSlot(id, channel);
     this.#slots.push(slot);
+  }
+
+  /**
+   * A message from the worker could not be read here (a result nested too deeply to
+   * deserialise, say), so the results it carried are lost. Which tasks they were, only the
+   * worker knows: ask it what it still holds; every task sent before the question that is
+   * neither answered nor held by then was in a lost message, and fails.
+   */
+  #resync(slot: Slot, error: Error): void {
+    if (slot.stopping) return;
+    const token = this.#nextSyncToken++;
+    (slot.syncs ??= new Map()).set(token, { ids: [...slot.inflight.keys()], error });
+    try {
+      slot.channel.send({ op: 'sync', token });
+    } catch {
+      // the worker is gone: its exit handler settles what it held
+    }
+  }
+
+  #onHeld(slot: Slot, message: Extract<FromWorker, { op: 'held' }>): void {
+    const sync = slot.syncs?.get(message.token);
+    if (!sync) return;
+    slot.syncs!.delete(message.token);
+    const held = new Set(message.queued);
+    // Too many running to list (concurrency > 64): only what is queued is known to be safe.
+    for (const id of message.running ?? []) held.add(id);
+    for (const id of sync.ids) {
+      const task = slot.inflight.get(id);
+      if (!task || held.has(id)) continue;
+      slot.inflight.delete(id);
+      slot.inflightCost -= task.cost;
+      slot.tasksRun++;
+      if (task.zombie) continue;
+      this.#fail(
+        task,
+        new CloneError(
+          `the outcome of ${task.spec.label} was sent by the worker but cannot be read here: ${sync.error.message}. ` +
+            'Results travel by structured clone; very deeply nested objects (thousands of levels) exceed what the caller can rebuild',
+          'result',
+          sync.error,
+        ),
+      );
+    }
+    this.#afterResults(slot);
   }
 
   // ---- results --------------------------------------------------------------------------
@@ -433,6 +502,9 @@ export class Scheduler {
       case 'done':
         this.#onResults(slot, message.results);
         if (this.onLoad && message.load) this.onLoad(message.load, message.busyMs);
+        break;
+      case 'held':
+        this.#onHeld(slot, message);
         break;
     }
   }
@@ -457,6 +529,10 @@ export class Scheduler {
         task.sink.onError(rebuildError(results[i + 2] as any));
       }
     }
+    this.#afterResults(slot);
+  }
+
+  #afterResults(slot: Slot): void {
     if (slot.inflight.size === 0) slot.inflightCost = 0;
     if (slot.hasZombies) slot.hasZombies = [...slot.inflight.values()].some((t) => t.zombie);
     const max = this.options.maxTasksPerWorker;
@@ -637,6 +713,8 @@ export class Scheduler {
     this.#finish(task);
     this.#failed++;
     task.sink.onError(error);
+    // Every way a task settles may be the last thing a close() waits for.
+    this.#checkClosed();
   }
 
   #finish(task: Task): void {
@@ -666,7 +744,7 @@ export class Scheduler {
   }
 
   #checkClosed(): void {
-    if (!this.#closing || this.#closed || this.#queued > 0) return;
+    if (!this.#closing || this.#closed || this.#terminating || this.#queued > 0) return;
     for (const slot of this.#slots) if (slot.inflight.size > 0) return;
     this.#closed = true;
     const slots = this.#slots.splice(0);
@@ -681,6 +759,27 @@ export class Scheduler {
     const waiters = this.#closeWaiters.splice(0);
     for (const resolve of waiters) resolve();
   }
+}
+
+/**
+ * Runs a backend event handler: nothing spindle runs there may throw into the caller's
+ * process, so an unexpected error becomes a process warning instead.
+ */
+function guard(handler: () => void): void {
+  try {
+    handler();
+  } catch (error) {
+    process.emitWarning(
+      `spindle: an internal error was caught in a worker event handler: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      { code: 'SPINDLE_INTERNAL' },
+    );
+  }
+}
+
+function internalError(error: unknown): SpindleError {
+  if (error instanceof SpindleError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new WorkerStartError(`spindle could not dispatch this task: ${message}`, error);
 }
 
 function abortReason(signal: AbortSignal): unknown {

@@ -49,6 +49,8 @@ export class Task implements Cancellable {
   abortListener: (() => void) | undefined;
   /** A timed-out or aborted task still running in its worker. */
   zombie = false;
+  /** Its place among the tasks sent to its worker (see WorkerExit.taken). */
+  sentAs = -1;
 
   constructor(
     readonly owner: { cancelQueued(task: Task): boolean },
