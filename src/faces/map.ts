@@ -9,6 +9,7 @@ import { describe } from '../tasks/define.js';
 import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
 import type { TaskSpec } from '../tasks/types.js';
 import { type ItemSource, itemSource } from './source.js';
+import { checkSignal } from './validate.js';
 
 /** Options of `map`, `imap`, `imapUnordered` and `starmap`. */
 export interface MapOptions {
@@ -102,6 +103,7 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
         );
       }
     }
+    checkSignal(options.signal);
     this.#scheduler = scheduler;
     this.#spec = spec;
     this.#options = options;

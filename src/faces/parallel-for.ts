@@ -7,6 +7,7 @@ import { CancelledError, UnsupportedError } from '../errors.js';
 import { describe, taskSpec } from '../tasks/define.js';
 import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
 import { Pool } from './pool.js';
+import { checkSignal } from './validate.js';
 
 type RangeTask = (lo: number, hi: number, ...rest: any[]) => any;
 type RestArgs<F> = F extends (lo: number, hi: number, ...rest: infer A) => any ? A : never;
@@ -131,7 +132,7 @@ function run(
       : prepareArgs(args, { maxNbytes: 1024 * 1024, sharesMemory: backend.sharesMemory });
   const ranges = Math.ceil(n / chunk);
   const results = new Array(ranges);
-  const signal = options.signal;
+  const signal = checkSignal(options.signal);
   return new Promise((resolve, reject) => {
     const tasks: Task[] = [];
     let left = ranges;
