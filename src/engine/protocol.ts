@@ -37,6 +37,8 @@ export type ToWorker =
       initArgs: unknown[];
       /** where in the worker a lock or similar shared object records its holder */
       holderId: number;
+      /** the caller's entry script, so a worker knows when a task module is that file */
+      entry?: string;
     }
   | { op: 'run'; defs?: Array<[number, TaskDef]>; tasks: unknown[] }
   /** `timeout`: the signal's reason is a TimeoutError rather than a CancelledError. */

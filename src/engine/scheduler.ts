@@ -14,6 +14,7 @@ import {
 import { allocateHolderId } from '../sync/holder.js';
 import { releaseHeldBy } from '../sync/registry.js';
 import type { TaskSpec } from '../tasks/types.js';
+import { programEntryUrl } from '../worker/entry-guard.js';
 import { blameCrash, describeExit } from './crash.js';
 import { Deque } from './deque.js';
 import type { TaskSink } from './future.js';
@@ -123,6 +124,7 @@ export class Scheduler {
       task.abortListener = listener;
       task.signal.addEventListener('abort', listener, { once: true });
     }
+    if (options.isolated) task.isolated = true;
     task.enqueuedAt = performance.now();
     if (options.front) this.#queue.unshift(task);
     else this.#queue.push(task);
@@ -277,6 +279,10 @@ export class Scheduler {
 
   #accepts(slot: Slot, task: Task, cost: number): boolean {
     if (!slot.ready || slot.stopping) return false;
+    if (slot.inflight.size > 0) {
+      if (task.isolated) return false;
+      if (slot.isolated && slot.inflight.get(slot.isolated.id) === slot.isolated) return false;
+    }
     // A worker due for recycling gets no more than its remaining tasks, pipelining included.
     const max = this.options.maxTasksPerWorker;
     if (max !== undefined && slot.tasksRun + slot.inflight.size >= max) return false;
@@ -321,6 +327,7 @@ export class Scheduler {
       this.#queued--;
       task.state = DISPATCHED;
       task.slot = slot;
+      if (task.isolated) slot.isolated = task;
       task.cost = cost;
       slot.inflight.set(task.id, task);
       slot.inflightCost += cost;
@@ -416,6 +423,7 @@ export class Scheduler {
             init: initializer?.def,
             initArgs,
             holderId,
+            entry: programEntryUrl(),
           },
           resourceLimits,
           retries: this.options.retries,

@@ -20,6 +20,8 @@ export interface Slot {
   /** 'sync' questions sent after unreadable messages, by token, with the tasks unanswered then. */
   syncs: Map<number, { ids: number[]; error: Error }> | undefined;
   hasZombies: boolean;
+  /** The last isolated task sent here; while it is in flight the worker takes nothing else. */
+  isolated: Task | undefined;
   idleTimer: NodeJS.Timeout | undefined;
 }
 
@@ -37,6 +39,7 @@ export function newSlot(id: number, channel: WorkerChannel): Slot {
     sent: 0,
     syncs: undefined,
     hasZombies: false,
+    isolated: undefined,
     idleTimer: undefined,
   };
 }

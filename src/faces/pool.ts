@@ -17,6 +17,8 @@ import { CloneError, UnsupportedError } from '../errors.js';
 import { describe, taskSpec } from '../tasks/define.js';
 import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
 import type { TaskSpec } from '../tasks/types.js';
+import { refuseMainCodeInWorker } from '../worker/entry-guard.js';
+import { inWorker } from '../worker/where.js';
 import { runGraph } from './graph/run.js';
 import type { ComputeResult } from './graph.js';
 import { type MapOptions, MapRun, type SettledItem } from './map.js';
@@ -30,6 +32,8 @@ import {
 } from './validate.js';
 
 type AnyTask = (...args: any[]) => any;
+/** A task `map` can call with one item: any parameters after the first are optional. */
+type OneArgTask = (item: any) => any;
 type Item<F extends AnyTask> = Parameters<F>[0];
 type Result<F extends AnyTask> = Awaited<ReturnType<F>>;
 type Input<T> = Iterable<T> | AsyncIterable<T>;
@@ -97,6 +101,7 @@ export class Pool {
         'pass new Pool({ workers: 4 })',
       );
     }
+    if (inWorker()) refuseMainCodeInWorker();
     const backend = resolveBackend(options.backend);
     const workers = positiveInt(options.workers ?? cpuCount(), 'workers');
     const autoConcurrency = options.concurrency === 'auto';
@@ -208,7 +213,7 @@ export class Pool {
   }
 
   /** `task(item)` for every item, in parallel; resolves with the results in input order. */
-  map<F extends AnyTask>(
+  map<F extends OneArgTask>(
     task: F,
     items: Input<Item<F>>,
     options: MapOptions = {},
@@ -221,7 +226,7 @@ export class Pool {
   }
 
   /** Like `map`, but yields results lazily in input order; lazy input is pulled with bounded look-ahead. */
-  imap<F extends AnyTask>(
+  imap<F extends OneArgTask>(
     task: F,
     items: Input<Item<F>>,
     options: MapOptions = {},
@@ -230,7 +235,7 @@ export class Pool {
   }
 
   /** Like `imap`, but yields results as they complete. */
-  imapUnordered<F extends AnyTask>(
+  imapUnordered<F extends OneArgTask>(
     task: F,
     items: Input<Item<F>>,
     options: MapOptions = {},
@@ -255,7 +260,7 @@ export class Pool {
    * Like `imap`, but every item settles on its own, `{ ok: true, value }` or
    * `{ ok: false, error }`, and a failure does not stop the rest.
    */
-  imapSettled<F extends AnyTask>(
+  imapSettled<F extends OneArgTask>(
     task: F,
     items: Input<Item<F>>,
     options: MapOptions = {},

@@ -14,6 +14,7 @@ import { reviveSyncArgs } from '../sync/revive.js';
 import type { TaskDef } from '../tasks/types.js';
 import { isThenable, runChunk } from './chunk.js';
 import { compileInline } from './compile.js';
+import { adoptProgramEntry } from './entry-guard.js';
 import { loadModuleTask } from './load-module.js';
 import {
   markRunning,
@@ -88,6 +89,7 @@ export class WorkerRuntime {
     switch (message.op) {
       case 'init':
         adoptHolderId(message.holderId);
+        adoptProgramEntry(message.entry);
         this.#limit = message.concurrency;
         this.#ready = this.#init(message);
         break;
