@@ -183,7 +183,9 @@ export class Pool {
     try {
       prepared = this.#prepareArgs(args, transfer);
     } catch (error) {
-      // A value that cannot cross fails this call alone, as a send failure does.
+      // A value that cannot cross fails this call alone, as a send failure does; a misuse
+      // (a Lock for a backend without shared memory) throws here, at the call.
+      if (!(error instanceof CloneError)) throw error;
       future.onError(error);
       return future;
     }
