@@ -360,7 +360,7 @@ export class Scheduler {
       this.#waitTimes.record(now - task.enqueuedAt);
       task.sink.onStart();
       if (task.timeout !== undefined) {
-        task.timer = setTimeout(() => this.#expire(task), task.timeout);
+        task.timer = setTimeout(() => guard(() => this.#expire(task)), task.timeout);
       }
     }
     this.#wakeSpaceWaiters();
@@ -570,7 +570,7 @@ export class Scheduler {
     if (idle !== undefined && !slot.idleTimer) {
       slot.idleTimer = setTimeout(() => {
         slot.idleTimer = undefined;
-        if (slot.inflight.size === 0) this.#retire(slot);
+        if (slot.inflight.size === 0) guard(() => this.#retire(slot));
       }, idle);
       slot.idleTimer.unref();
     }
@@ -714,7 +714,7 @@ export class Scheduler {
       if (running && !running.includes(task.id)) setTimeout(check, GRACE_MS).unref();
       else this.#retire(slot);
     };
-    setTimeout(check, GRACE_MS).unref();
+    setTimeout(() => guard(check), GRACE_MS).unref();
   }
 
   #fail(task: Task, error: unknown): void {

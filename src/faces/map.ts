@@ -381,7 +381,12 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
       this.#failedCount += chunk.size;
       this.#haltAfter(chunk);
     }
-    this.#options.reporter?.update(this.#done, this.#failedCount, this.#source.length);
+    try {
+      this.#options.reporter?.update(this.#done, this.#failedCount, this.#source.length);
+    } catch (reportError) {
+      // A progress callback that throws fails this call with its error, and nothing else.
+      this.#fail(reportError);
+    }
     this.#notify();
   }
 

@@ -296,15 +296,28 @@ export class ParallelRun {
       this.#buffered++;
       if (this.#o.mode === 'generatorUnordered') this.#ready.push(batch);
     }
-    this.#o.reporter?.update(this.#done, this.#failed, this.#source.length);
+    this.#report();
     this.#fill();
     this.#notify();
+  }
+
+  /** A progress callback that throws fails this call with its error, and nothing else. */
+  #report(): void {
+    try {
+      this.#o.reporter?.update(this.#done, this.#failed, this.#source.length);
+    } catch (error) {
+      this.#fail(error);
+    }
   }
 
   #fail(error: unknown): void {
     if (this.#failure || this.#stopped) return;
     this.#failure = { error };
-    this.#o.reporter?.update(this.#done, this.#failed, this.#source.length);
+    try {
+      this.#o.reporter?.update(this.#done, this.#failed, this.#source.length);
+    } catch {
+      // the call already fails with its first error
+    }
     this.stop();
   }
 }
