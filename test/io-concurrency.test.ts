@@ -140,3 +140,28 @@ test("concurrency must be a whole number or 'auto'", () => {
   assert.throws(() => new Pool({ concurrency: 0 }), /concurrency must be a whole number.*'auto'/s);
   assert.throws(() => new Pool({ concurrency: 'fast' as never }), RangeError);
 });
+
+test('concurrency counts calls in flight inside batches too', async () => {
+  // Each call notes how many calls of its worker are in flight, and returns the highest seen.
+  const track = async (ms: number) => {
+    const g = globalThis as { inFlight?: number; peak?: number };
+    g.inFlight = (g.inFlight ?? 0) + 1;
+    g.peak = Math.max(g.peak ?? 0, g.inFlight);
+    await new Promise((r) => setTimeout(r, ms));
+    g.inFlight--;
+    return g.peak;
+  };
+  for (const concurrency of [1, 3]) {
+    const pool = new Pool({ workers: 1, concurrency });
+    try {
+      const peaks = await pool.map(
+        track,
+        Array.from({ length: 60 }, () => 2),
+        { chunksize: 20 },
+      );
+      assert.equal(Math.max(...peaks), concurrency, `with concurrency ${concurrency}`);
+    } finally {
+      await pool.close();
+    }
+  }
+});

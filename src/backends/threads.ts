@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { FromWorker } from '../engine/protocol.js';
+import { newClaims } from '../worker/claims.js';
 import { RUNNING_LENGTH, readRunning, readTaken } from '../worker/running-slots.js';
 import { workerEntryUrl } from './entry-url.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
@@ -28,6 +29,7 @@ export class ThreadBackend implements Backend {
     const running = new Float64Array(
       new SharedArrayBuffer(RUNNING_LENGTH * Float64Array.BYTES_PER_ELEMENT),
     );
+    const claims = newClaims();
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
       workerData: {
@@ -35,6 +37,7 @@ export class ThreadBackend implements Backend {
         entry: workerEntryUrl().href,
         tsx: tsxApiUrl(),
         running,
+        claims,
       },
       resourceLimits: options.resourceLimits,
     });
@@ -61,6 +64,7 @@ export class ThreadBackend implements Backend {
     });
     return {
       threadId: worker.threadId,
+      claims,
       send: (message, transfer) => worker.postMessage(message, transfer as any),
       ref: () => worker.ref(),
       unref: () => worker.unref(),

@@ -53,6 +53,11 @@ export interface WorkerChannel {
   /** Stops the worker now, whatever it is doing; resolves once it is gone. */
   terminate(): Promise<void>;
   /**
+   * Where the caller and the worker race for tasks sent ahead (see worker/claims.ts), for a
+   * backend whose workers share memory with the caller; without it nothing is taken back.
+   */
+  readonly claims?: Int32Array;
+  /**
    * Ids of the tasks the worker is running at this moment, when the backend can see them live
    * (threads, through shared memory); undefined when it cannot tell.
    */

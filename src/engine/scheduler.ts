@@ -14,6 +14,7 @@ import {
 import { allocateHolderId } from '../sync/holder.js';
 import { releaseHeldBy } from '../sync/registry.js';
 import type { TaskSpec } from '../tasks/types.js';
+import { CLAIM_RING, offer, takeBack } from '../worker/claims.js';
 import { programEntryUrl } from '../worker/entry-guard.js';
 import { blameCrash, describeExit } from './crash.js';
 import { Deque } from './deque.js';
@@ -77,6 +78,8 @@ export class Scheduler {
   #retried = 0;
   #cancelled = 0;
   #crashes = 0;
+  /** Tasks taken back from a busy worker and run by another (see #rebalance). */
+  #stolen = 0;
 
   /** Hears each worker's event-loop load with its results (the `concurrency: 'auto'` controller). */
   onLoad: ((load: [active: number, idle: number], busyMs: number) => void) | undefined;
@@ -207,6 +210,7 @@ export class Scheduler {
       cancelled: this.#cancelled,
       retried: this.#retried,
       crashes: this.#crashes,
+      rebalanced: this.#stolen,
       concurrency: this.options.concurrency,
       runTime: this.#runTimes.summary(),
       waitTime: this.#waitTimes.summary(),
@@ -279,6 +283,7 @@ export class Scheduler {
 
   #accepts(slot: Slot, task: Task, cost: number): boolean {
     if (!slot.ready || slot.stopping) return false;
+    if (slot.inflight.size >= CLAIM_RING - 1) return false;
     if (slot.inflight.size > 0) {
       if (task.isolated) return false;
       if (slot.isolated && slot.inflight.get(slot.isolated.id) === slot.isolated) return false;
@@ -348,6 +353,8 @@ export class Scheduler {
       slot.channel.ref();
       slot.refed = true;
     }
+    const claims = slot.channel.claims;
+    if (claims) for (let k = 0; k < tasks.length; k++) offer(claims, slot.sent + k);
     try {
       slot.channel.send({ op: 'run', defs, tasks: wire }, transfer);
       // A definition counts as sent only once a message carrying it has left.
@@ -376,6 +383,7 @@ export class Scheduler {
     for (const task of tasks) {
       const own = defs?.filter(([id]) => id === task.spec.id && !slot.defined.has(id));
       const withDefs = own !== undefined && own.length > 0;
+      if (slot.channel.claims) offer(slot.channel.claims, slot.sent);
       try {
         slot.channel.send(
           {
@@ -393,6 +401,51 @@ export class Scheduler {
         this.#fail(task, sendFailure(task, withDefs, error ?? batchError).error);
       }
     }
+  }
+
+  /**
+   * A worker with room and nothing queued takes back, for itself, half of the work another
+   * worker holds beyond what that one is running: work sent ahead must not wait behind a call
+   * that runs longer than its estimate while this worker is free. The busy worker may be
+   * blocked in a CPU-bound call, so the take-back races on shared memory (worker/claims.ts),
+   * and only tasks it has not started move.
+   */
+  #rebalance(idle: Slot): void {
+    if (!idle.ready || idle.stopping || !idle.channel.claims) return;
+    const concurrency = this.options.concurrency;
+    let victim: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (slot === idle || !slot.channel.claims || slot.stopping) continue;
+      if (
+        slot.inflight.size > concurrency &&
+        (!victim || slot.inflight.size > victim.inflight.size)
+      )
+        victim = slot;
+    }
+    if (!victim) return;
+    const held = [...victim.inflight.values()];
+    const claims = victim.channel.claims!;
+    const want = Math.ceil((held.length - concurrency) / 2);
+    const taken: Task[] = [];
+    for (let i = held.length - 1; i >= concurrency && taken.length < want; i--) {
+      const task = held[i];
+      // Tasks start in the order they were sent: once one has started, the earlier ones have.
+      if (!takeBack(claims, task.sentAs)) break;
+      victim.inflight.delete(task.id);
+      victim.inflightCost -= task.cost;
+      taken.push(task);
+    }
+    if (taken.length === 0) return;
+    for (const task of taken) {
+      // taken is newest first: queueing each at the front restores the original order
+      if (task.zombie) {
+        task.state = SETTLED;
+        continue;
+      }
+      this.#requeue(task, true);
+    }
+    this.#stolen += taken.length;
+    this.#dispatch();
   }
 
   #startWorkersIfNeeded(): void {
@@ -501,6 +554,7 @@ export class Scheduler {
       case 'ready':
         slot.ready = true;
         this.#startFailures = 0;
+        if (this.#queued === 0) this.#rebalance(slot);
         this.#markIdleIfEmpty(slot);
         this.#dispatch();
         break;
@@ -542,6 +596,7 @@ export class Scheduler {
 
   #afterResults(slot: Slot): void {
     if (slot.inflight.size === 0) slot.inflightCost = 0;
+    if (this.#queued === 0 && slot.inflight.size < this.options.concurrency) this.#rebalance(slot);
     if (slot.hasZombies) slot.hasZombies = [...slot.inflight.values()].some((t) => t.zombie);
     const max = this.options.maxTasksPerWorker;
     if (max !== undefined && slot.tasksRun >= max && !slot.stopping) {

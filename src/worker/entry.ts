@@ -10,8 +10,12 @@ import { markWorker } from './where.js';
 markWorker();
 if (!isMainThread && parentPort) {
   const port = parentPort;
-  const data = workerData as { init: ToWorker; running?: Float64Array };
-  const runtime = new WorkerRuntime((message) => port.postMessage(message), data.running);
+  const data = workerData as { init: ToWorker; running?: Float64Array; claims?: Int32Array };
+  const runtime = new WorkerRuntime(
+    (message) => port.postMessage(message),
+    data.running,
+    data.claims,
+  );
   port.on('message', (message: ToWorker) => {
     // Closing the port lets the thread end on its own, with exit code 0, once its tasks'
     // timers and handles are done (a one-off spawned worker that has answered).

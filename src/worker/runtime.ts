@@ -13,6 +13,7 @@ import { adoptHolderId } from '../sync/holder.js';
 import { reviveSyncArgs } from '../sync/revive.js';
 import type { TaskDef } from '../tasks/types.js';
 import { isThenable, runChunk } from './chunk.js';
+import { claim } from './claims.js';
 import { compileInline } from './compile.js';
 import { adoptProgramEntry } from './entry-guard.js';
 import { loadModuleTask } from './load-module.js';
@@ -65,14 +66,22 @@ export class WorkerRuntime {
   /** Tasks the caller aborted or timed out, with the reason their signal carries. */
   readonly #aborted = new Map<number, Error>();
   readonly #runningIds: Float64Array;
+  readonly #claims: Int32Array | undefined;
+  /** Tasks received before the first one in `#queue`: a task's place among all received. */
+  #queueBase = 0;
 
   /**
    * @param running where the ids of the tasks running now are kept (see {@link RunningTasks}):
    *   shared with the caller for threads, so a worker that dies blames only what it ran.
    */
-  constructor(post: Post, running: Float64Array = new Float64Array(RUNNING_LENGTH)) {
+  constructor(
+    post: Post,
+    running: Float64Array = new Float64Array(RUNNING_LENGTH),
+    claims?: Int32Array,
+  ) {
     this.#post = post;
     this.#runningIds = running;
+    this.#claims = claims;
   }
 
   /** Ids of the tasks started and not yet settled, or undefined if too many ran to track. */
@@ -171,6 +180,11 @@ export class WorkerRuntime {
       const id = queue[at] as number;
       const fnId = queue[at + 1] as number;
       const kind = queue[at + 2] as number;
+      if (this.#claims && !claim(this.#claims, this.#queueBase + at / TASK_STRIDE)) {
+        // The caller took it back for another worker while this one was busy.
+        queue[at + 3] = undefined;
+        continue;
+      }
       const args = reviveSyncArgs(queue[at + 3] as unknown[], kind);
       queue[at + 3] = undefined;
       markRunning(this.#runningIds, id);
@@ -206,6 +220,7 @@ export class WorkerRuntime {
         this.#flush();
     }
     if (this.#head >= queue.length) {
+      this.#queueBase += queue.length / TASK_STRIDE;
       this.#queue = [];
       this.#head = 0;
     }
