@@ -49,13 +49,14 @@ function prepareAny(value: unknown, ctx: PrepareContext, depth: number): unknown
   if (depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
+    const sparse = value.length > SPARSE_CHECK_LENGTH && looksSparse(value);
     const visit = (i: number) => {
       const item = value[i];
       if (typeof item !== 'object' || item === null) return;
       const prepared = prepareAny(item, ctx, depth + 1);
-      if (prepared !== item) (out ??= value.slice())[i] = prepared;
+      if (prepared !== item) (out ??= sparse ? sparseCopy(value) : value.slice())[i] = prepared;
     };
-    if (value.length > SPARSE_CHECK_LENGTH && looksSparse(value)) {
+    if (sparse) {
       for (const key of Object.keys(value)) {
         const i = Number(key);
         if (Number.isInteger(i)) visit(i);
@@ -180,6 +181,17 @@ function looksSparse(array: unknown[]): boolean {
   const step = Math.floor(array.length / probes);
   for (let i = 0; i < array.length; i += step) if (!(i in array)) return true;
   return !(array.length - 1 in array);
+}
+
+/** A copy of a sparse array that costs its elements, not its length (`slice` visits every index). */
+function sparseCopy(array: unknown[]): unknown[] {
+  const copy: unknown[] = [];
+  for (const key of Object.keys(array))
+    (copy as unknown as Record<string, unknown>)[key] = (
+      array as unknown as Record<string, unknown>
+    )[key];
+  copy.length = array.length;
+  return copy;
 }
 
 /** Thrown during preparation for a value the backend cannot carry; see preparationError. */
