@@ -733,14 +733,23 @@ export class Scheduler {
   }
 
   #abort(task: Task): void {
+    this.cancel(task, abortReason(task.signal!));
+  }
+
+  /**
+   * The one rule of an abort, for every face: a queued task is withdrawn, a running one is
+   * stopped (its `taskSignal()` fires; a worker stuck past the grace period is replaced), and
+   * either settles as cancelled with `reason`. A settled task is left as it is.
+   */
+  cancel(task: Task, reason: unknown): void {
     if (task.state === QUEUED) {
       this.cancelQueued(task);
-      task.sink.onError(abortReason(task.signal!), true);
+      task.sink.onError(reason, true);
       return;
     }
     if (task.state === DISPATCHED) {
       this.#cancelled++;
-      this.#stopRunning(task, abortReason(task.signal!), true);
+      this.#stopRunning(task, reason, true);
     }
   }
 

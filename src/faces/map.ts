@@ -126,7 +126,8 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
     if (signal) {
       if (signal.aborted) this.#fail(abortError(signal));
       else {
-        this.#abortListener = () => this.#fail(abortError(signal));
+        // One listener per call, not one per chunk in flight (Node warns past ten).
+        this.#abortListener = () => this.#abort(abortError(signal));
         signal.addEventListener('abort', this.#abortListener, { once: true });
       }
     }
@@ -311,7 +312,6 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
       kind: this.#kind,
       units,
       timeout: this.#options.timeout,
-      signal: this.#options.signal,
       front: isolated,
       isolated,
     });
@@ -401,6 +401,16 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
       if (chunk.index > failed.index && chunk.task?.cancelQueued()) this.#live.delete(chunk);
     }
     this.#source.close();
+  }
+
+  /** An abort withdraws the call's queued chunks and stops its running ones. */
+  #abort(error: unknown): void {
+    const live = [...this.#live];
+    this.#fail(error);
+    for (const chunk of live) {
+      if (chunk.task) this.#scheduler.cancel(chunk.task, error);
+      if (chunk.parts) for (const part of chunk.parts) this.#scheduler.cancel(part, error);
+    }
   }
 
   #inputFailed(error: unknown): void {

@@ -76,7 +76,13 @@ export class ParallelRun {
     const signal = options.signal;
     if (signal?.aborted) this.#fail(abortError(signal));
     else if (signal) {
-      this.#abortListener = () => this.#fail(abortError(signal));
+      this.#abortListener = () => {
+        // An abort withdraws the call's queued batches and stops its running ones.
+        const live = [...this.#live];
+        const error = abortError(signal);
+        this.#fail(error);
+        for (const batch of live) if (batch.task) this.#o.scheduler.cancel(batch.task, error);
+      };
       signal.addEventListener('abort', this.#abortListener, { once: true });
     }
     this.#fill();

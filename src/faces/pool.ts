@@ -364,6 +364,11 @@ export class Pool {
     return spec;
   }
 
+  /** @internal how this pool readies arguments (faces that submit themselves use it). */
+  _prepareContext(): PrepareContext | undefined {
+    return this.#prepareContext();
+  }
+
   #prepareContext(transfer?: Transferable[]): PrepareContext | undefined {
     if (this.#backend.name === 'inline') return undefined;
     return {
