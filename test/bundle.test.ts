@@ -107,9 +107,9 @@ describe('bundling', () => {
     );
     const r = await node('main.mjs', out);
     assert.notEqual(r.code, 0);
-    assert.match(r.stderr, /TaskModuleError: the tasks are defined in the program's main module/);
-    assert.match(r.stderr, /module of their own.*--splitting/);
-    // Far below any task timeout: the worker refuses at once instead of re-running the program.
+    assert.match(r.stderr, /TaskModuleError: the tasks live in the program's entry file/);
+    assert.match(r.stderr, /Move the tasks to a module of their own/);
+    // Far below any task timeout: the worker refuses instead of hanging on the program.
     assert.ok(r.ms < 30_000, `failed after ${Math.round(r.ms)} ms`);
   });
 });

@@ -206,3 +206,93 @@ describe('cancellation with AbortSignal', () => {
     await pool.close();
   });
 });
+
+describe('an abort means the same on every face: queued work is withdrawn, running work stopped', () => {
+  const waitForAbort = ft.waitForAbort;
+
+  const faces: Array<
+    [string, (pool: Pool, flags: Int32Array, signal: AbortSignal) => Promise<unknown>]
+  > = [
+    ['map', (pool, flags, signal) => pool.map(waitForAbort, [flags], { signal })],
+    [
+      'parallel',
+      async (pool, flags, signal) => {
+        const { delayed, parallel } = await import('../src/index.js');
+        return parallel({ pool, signal })([delayed(waitForAbort)(flags)]);
+      },
+    ],
+    [
+      'compute',
+      async (pool, flags, signal) => {
+        const { compute, delayed } = await import('../src/index.js');
+        return compute(delayed(waitForAbort)(flags), { pool, signal });
+      },
+    ],
+    [
+      'parallelFor',
+      async (pool, flags, signal) => {
+        const { parallelFor } = await import('../src/index.js');
+        return parallelFor(0, 1, ft.waitForAbortRange, {
+          pool,
+          signal,
+          args: [flags],
+        });
+      },
+    ],
+  ];
+
+  for (const [face, call] of faces) {
+    test(`${face}: an abort stops the running task through its taskSignal`, async () => {
+      const pool = new Pool({ workers: 1 });
+      try {
+        const flags = counter(2);
+        const controller = new AbortController();
+        const run = call(pool, flags, controller.signal);
+        await until(() => flags[0] === 1);
+        controller.abort();
+        await assert.rejects(run, isCancelled);
+        await until(() => flags[1] === 1);
+      } finally {
+        await pool.terminate();
+      }
+    });
+  }
+
+  test('a map with many chunks in flight adds one abort listener, not one per chunk', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.name);
+    process.on('warning', onWarning);
+    const pool = new Pool({ backend: 'inline', workers: 16 });
+    try {
+      const controller = new AbortController();
+      const xs = Array.from({ length: 200 }, (_, i) => i);
+      await pool.map(async (x: number) => x, xs, { signal: controller.signal, chunksize: 1 });
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(
+        warnings.filter((w) => w === 'MaxListenersExceededWarning'),
+        [],
+      );
+    } finally {
+      process.off('warning', onWarning);
+      await pool.close();
+    }
+  });
+
+  test('parallelFor waits for room in a bounded queue instead of throwing SPINDLE_QUEUE_FULL', async () => {
+    const { parallelFor } = await import('../src/index.js');
+    const pool = new Pool({ workers: 1, maxQueue: 2 });
+    try {
+      const sums = await parallelFor(0, 40, (lo: number, hi: number) => hi - lo, {
+        pool,
+        chunk: 1,
+      });
+      assert.equal(sums.length, 40);
+      assert.equal(
+        sums.reduce((a, b) => a + b, 0),
+        40,
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+});

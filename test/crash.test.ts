@@ -67,6 +67,26 @@ for (const backend of ['threads', 'processes'] as const) {
       });
     });
 
+    test('a worker that dies while sending a result counts an attempt, so the task settles', async () => {
+      // The result's getter runs while the result is serialised, after the task has finished.
+      const diesInSend = () => ({
+        get value() {
+          return process.exit(9);
+        },
+      });
+      await withPool({ backend }, async (pool) => {
+        const error = await crashOf(pool.apply(diesInSend));
+        assert.equal(error.exitCode, 9);
+        assert.equal(pool.stats().crashes, 1);
+      });
+      await withPool({ backend, retries: 2 }, async (pool) => {
+        const error = await crashOf(pool.apply(diesInSend));
+        assert.match(error.message, /after 2 retries/);
+        assert.equal(pool.stats().crashes, 3);
+        assert.equal(await pool.apply(faults.value, 'still here'), 'still here');
+      });
+    });
+
     test('tasks queued behind a crashing task are not lost', async () => {
       await withPool({ backend }, async (pool) => {
         const crash = pool.apply(faults.exit, 5);

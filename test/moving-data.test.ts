@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { delayed, Pool, parallel, shared } from '../src/index.js';
+import { delayed, Lock, Pool, parallel, shared } from '../src/index.js';
 import { jt } from './fixtures/joblib-tasks.js';
 
 describe('moving data to workers', () => {
@@ -70,5 +70,46 @@ describe('moving data to workers', () => {
       delayed(jt.inspect)(a),
     ]);
     assert.deepEqual(seen, { byteLength: a.byteLength, bufferBytes: a.byteLength, shared: false });
+  });
+});
+
+describe('a transfer list and argument preparation compose', () => {
+  test('a Lock passed with a transfer list arrives as a working Lock, and the buffer moves', async () => {
+    const pool = new Pool({ workers: 1 });
+    try {
+      const lock = new Lock();
+      const data = new Float64Array([1, 2, 3]);
+      const result = await pool.submitWith(
+        { transfer: [data.buffer] },
+        async (l: Lock, xs: Float64Array) => l.withLock(() => xs.reduce((a, b) => a + b, 0)),
+        lock,
+        data,
+      );
+      assert.equal(result, 6);
+      assert.equal(data.byteLength, 0, 'the buffer was moved, not copied');
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('sparse arrays', () => {
+  test('a sparse array of the greatest length crosses in what its elements cost', async () => {
+    const pool = new Pool({ workers: 1 });
+    try {
+      const sparse: number[] = [];
+      sparse[2 ** 32 - 2] = 7;
+      sparse[3] = { nested: new Float64Array(2) } as never;
+      const started = performance.now();
+      const seen = await pool.apply(
+        (xs: unknown[]) => [xs.length, xs[2 ** 32 - 2], Object.keys(xs).length],
+        sparse,
+      );
+      // Visiting every index would take minutes; the elements present take microseconds.
+      assert.ok(performance.now() - started < 20_000);
+      assert.deepEqual(seen, [2 ** 32 - 1, 7, 2]);
+    } finally {
+      await pool.close();
+    }
   });
 });

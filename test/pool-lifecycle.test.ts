@@ -46,6 +46,14 @@ describe('pool lifecycle', () => {
     assert.throws(() => pool.submit(tasks.cube, 1), PoolClosedError);
   });
 
+  test('close resolves when the last task fails at send time after close was asked', async () => {
+    const pool = new Pool({ workers: 1 });
+    const bad = pool.apply((x: unknown) => x, { callback: () => 1 });
+    const closed = pool.close();
+    await assert.rejects(bad, { code: 'SPINDLE_CLONE' });
+    await closed;
+  });
+
   test('close of an unused pool resolves without starting workers', async () => {
     const pool = new Pool();
     await pool.close();

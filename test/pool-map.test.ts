@@ -160,6 +160,85 @@ describe('Pool.map family', () => {
     assert.ok(!bad.ok && bad.error instanceof Error && /item 3 failed/.test(bad.error.message));
   });
 
+  test('imapSettled settles every item on its own when a worker crashes mid-chunk', async () => {
+    const crashAt5 = (x: number) => {
+      if (x === 5) process.exit(3);
+      return x * 2;
+    };
+    const out: string[] = [];
+    for await (const r of pool.imapSettled(crashAt5, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], {
+      chunksize: 3,
+    })) {
+      out.push(r.ok ? String(r.value) : (r.error as { code: string }).code);
+    }
+    assert.deepEqual(out, [
+      '2',
+      '4',
+      '6',
+      '8',
+      'SPINDLE_WORKER_CRASHED',
+      '12',
+      '14',
+      '16',
+      '18',
+      '20',
+    ]);
+  });
+
+  test('imapSettled settles every item on its own when one times out', async () => {
+    const slowAt3 = async (x: number) => {
+      await new Promise((r) => setTimeout(r, x === 3 ? 10_000 : 1));
+      return x;
+    };
+    const out: string[] = [];
+    for await (const r of pool.imapSettled(slowAt3, [1, 2, 3, 4, 5], { timeout: 1_000 })) {
+      out.push(r.ok ? String(r.value) : (r.error as { code: string }).code);
+    }
+    assert.deepEqual(out, ['1', '2', 'SPINDLE_TIMEOUT', '4', '5']);
+  });
+
+  function* breaksAt(n: number) {
+    for (let i = 0; i < 10; i++) {
+      if (i === n) throw new Error(`input broke at ${n}`);
+      yield i;
+    }
+  }
+
+  test('imap yields the results of the items read before its input threw, then raises', async () => {
+    const seen: number[] = [];
+    await assert.rejects(async () => {
+      for await (const v of pool.imap((x: number) => x, breaksAt(7))) seen.push(v);
+    }, /input broke at 7/);
+    assert.deepEqual(seen, [0, 1, 2, 3, 4, 5, 6]);
+  });
+
+  test('imapUnordered yields the results of the items read before its input threw, then raises', async () => {
+    const seen: number[] = [];
+    await assert.rejects(async () => {
+      for await (const v of pool.imapUnordered((x: number) => x, breaksAt(4), { chunksize: 1 }))
+        seen.push(v);
+    }, /input broke at 4/);
+    assert.deepEqual(
+      seen.sort((a, b) => a - b),
+      [0, 1, 2, 3],
+    );
+  });
+
+  test('an async input that throws is handled the same way', async () => {
+    async function* source() {
+      yield* breaksAt(3);
+    }
+    const seen: number[] = [];
+    await assert.rejects(async () => {
+      for await (const v of pool.imap((x: number) => x, source())) seen.push(v);
+    }, /input broke at 3/);
+    assert.deepEqual(seen, [0, 1, 2]);
+    await assert.rejects(
+      pool.map((x: number) => x, breaksAt(2)),
+      /input broke at 2/,
+    );
+  });
+
   test('the pool goes on after a task fails', async () => {
     await assert.rejects(pool.apply(tasks.fail, 'x'));
     assert.equal(await pool.apply(tasks.cube, 2), 8);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ErrorCodes, Pool, type WorkerCrashedError } from '../src/index.js';
+import { ErrorCodes, Lock, Pool, type WorkerCrashedError } from '../src/index.js';
 import { faults } from './fixtures/fault-tasks.js';
 
 test('the processes backend runs TypeScript task modules in child processes', async () => {
@@ -93,4 +93,61 @@ test('a script run with node -e can use a process pool, and an idle pool does no
   );
   assert.equal(result.status, 0, result.stderr);
   assert.equal(result.stdout.trim(), '2');
+});
+
+test('a raw SharedArrayBuffer returned by a process worker fails that task with SPINDLE_CLONE', async () => {
+  const pool = new Pool({ backend: 'processes', workers: 1 });
+  try {
+    const pid = await pool.apply(() => process.pid);
+    await assert.rejects(
+      pool.apply(() => new SharedArrayBuffer(8)),
+      {
+        code: 'SPINDLE_CLONE',
+        message: /cannot be sent back/,
+      },
+    );
+    assert.equal(await pool.apply(() => process.pid), pid, 'the worker lives');
+  } finally {
+    await pool.terminate();
+  }
+});
+
+test('values only worker threads carry (Blob, MessagePort) are refused by processes with SPINDLE_CLONE', async () => {
+  const pool = new Pool({ backend: 'processes', workers: 1 });
+  const { port1, port2 } = new MessageChannel();
+  try {
+    await assert.rejects(
+      pool.apply((b: unknown) => b, new Blob(['x'])),
+      {
+        code: 'SPINDLE_CLONE',
+        path: 'args[0]',
+        message: /Blob/,
+      },
+    );
+    await assert.rejects(
+      pool.apply((p: unknown) => p, { ports: [port1] }),
+      {
+        code: 'SPINDLE_CLONE',
+        path: 'args[0].ports[0]',
+        message: /MessagePort/,
+      },
+    );
+  } finally {
+    port1.close();
+    port2.close();
+    await pool.terminate();
+  }
+});
+
+test('a transfer list does not skip the processes refusal of sync objects', async () => {
+  const pool = new Pool({ backend: 'processes', workers: 1 });
+  try {
+    const buf = new Float64Array(2);
+    assert.throws(
+      () => pool.submitWith({ transfer: [buf.buffer] }, (l: unknown) => l, new Lock()),
+      { code: 'SPINDLE_UNSUPPORTED' },
+    );
+  } finally {
+    await pool.terminate();
+  }
 });

@@ -68,6 +68,18 @@ describe('progress', () => {
     assert.equal(last?.failed, 2);
   });
 
+  test('a progress function that throws fails that call with its error, and the pool goes on', async () => {
+    const xs = Array.from({ length: 20 }, (_, i) => `x${i}`);
+    const broken = () => {
+      throw new Error('progress callback broke');
+    };
+    await assert.rejects(
+      pool.map(tasks.upper, xs, { chunksize: 2, progress: broken }),
+      /progress callback broke/,
+    );
+    assert.deepEqual(await pool.map(tasks.upper, ['a', 'b']), ['A', 'B']);
+  });
+
   test('progress of an async iterable has no total and no ETA', async () => {
     const seen: ProgressInfo[] = [];
     async function* lines() {

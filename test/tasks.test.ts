@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { after, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { defineTasks, InlineCaptureError, InlineSourceError, inline, Pool } from '../src/index.js';
 import { tasks } from './fixtures/tasks.js';
 
@@ -169,4 +172,28 @@ describe('inline tasks', () => {
     const f = (x: number) => x + 1;
     for (let i = 0; i < 3; i++) assert.equal(await pool.apply(f, i), i + 1);
   });
+});
+
+describe('tasks defined in the program entry file', () => {
+  const script = (name: string) =>
+    fileURLToPath(new URL(`./fixtures/scripts/${name}`, import.meta.url));
+  const runScript = (name: string, backend: string) =>
+    promisify(execFile)(process.execPath, ['--import', 'tsx', script(name), backend], {
+      timeout: 60_000,
+    });
+
+  for (const backend of ['threads', 'processes']) {
+    test(`unguarded main code fails fast, naming the file and both fixes (${backend})`, async () => {
+      const { stdout } = await runScript('entry-tasks-unguarded.ts', backend);
+      assert.match(stdout, /^SPINDLE_TASK_MODULE: /);
+      assert.match(stdout, /entry-tasks-unguarded\.ts/);
+      assert.match(stdout, /a module of their own/);
+      assert.match(stdout, /if \(!inWorker\(\)\)/);
+    });
+
+    test(`main code guarded with inWorker() runs the file's own tasks (${backend})`, async () => {
+      const { stdout } = await runScript('entry-tasks-guarded.ts', backend);
+      assert.equal(stdout.trim(), '[2,4,6]');
+    });
+  }
 });

@@ -55,6 +55,10 @@ test('wrong argument types are compile errors', async () => {
     void pool.submit(tasks.add, 1, 'b');
     // @ts-expect-error each tuple must be [number, number]
     void pool.starmap(tasks.add, [[1, 'x']]);
+    // @ts-expect-error map calls its task with one item, and add needs two: use starmap
+    void pool.map(tasks.add, [1, 2]);
+    // @ts-expect-error the same for the lazy faces
+    void pool.imapUnordered(tasks.add, [1, 2]);
   };
   assert.equal(typeof wrong, 'function');
 });

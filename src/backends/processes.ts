@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { FromWorker } from '../engine/protocol.js';
 import type { DeathReport } from '../worker/process-entry.js';
 import { workerEntryUrl } from './entry-url.js';
-import { failedStart, mainModuleUrl } from './start-failure.js';
+import { failedStart } from './start-failure.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
 
 /** How long to wait, after a worker exits, for its death report (see process-entry.ts). */
@@ -33,13 +33,12 @@ export class ProcessBackend implements Backend {
     } catch (error) {
       return failedStart(events, error as Error);
     }
-    const main = mainModuleUrl();
     const child: ChildProcess = fork(fileURLToPath(entry), [], {
       serialization: 'advanced',
       execArgv,
       // fd 4: the death report pipe
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
-      env: { ...process.env, SPINDLE_WORKER: '1', ...(main ? { SPINDLE_MAIN_MODULE: main } : {}) },
+      env: { ...process.env, SPINDLE_WORKER: '1' },
     });
     const reportPipe = child.stdio[4] as Readable | null;
     let reportText = '';
@@ -67,6 +66,7 @@ export class ProcessBackend implements Backend {
           signal,
           error: spawnError ?? report?.error,
           running: report ? report.running : undefined,
+          taken: report?.taken,
         });
         resolve();
       });
@@ -133,7 +133,9 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function parseReport(text: string): { running?: number[]; error?: Error } | undefined {
+function parseReport(
+  text: string,
+): { running?: number[]; taken?: number; error?: Error } | undefined {
   if (!text) return undefined;
   try {
     const report = JSON.parse(text) as DeathReport;
@@ -144,7 +146,7 @@ function parseReport(text: string): { running?: number[]; error?: Error } | unde
       if (report.error.stack) error.stack = report.error.stack;
       if (report.error.code !== undefined) (error as { code?: unknown }).code = report.error.code;
     }
-    return { running: report.running ?? undefined, error };
+    return { running: report.running ?? undefined, taken: report.taken, error };
   } catch {
     return undefined;
   }

@@ -1,5 +1,3 @@
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import type { WorkerChannel, WorkerEvents } from './types.js';
 
 /**
@@ -16,26 +14,4 @@ export function failedStart(events: WorkerEvents, error: Error): WorkerChannel {
     unref: () => {},
     terminate: async () => {},
   };
-}
-
-let main: string | null | undefined;
-
-/**
- * The URL of the program's main module, which a worker must never import: a task module that
- * is the main script (tasks bundled into the program's own file) would run the whole program
- * again in every worker (see worker/load-module.ts).
- */
-export function mainModuleUrl(): string | undefined {
-  if (main === undefined) {
-    main = null;
-    const script = process.argv[1];
-    if (script) {
-      try {
-        main = pathToFileURL(realpathSync(script)).href;
-      } catch {
-        // not a file (node -e, a REPL): nothing to guard
-      }
-    }
-  }
-  return main ?? undefined;
 }

@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { FromWorker } from '../engine/protocol.js';
-import { RUNNING_SLOTS, readRunning } from '../worker/running-slots.js';
+import { newClaims } from '../worker/claims.js';
+import { RUNNING_LENGTH, readRunning, readTaken } from '../worker/running-slots.js';
 import { workerEntryUrl } from './entry-url.js';
-import { failedStart, mainModuleUrl } from './start-failure.js';
+import { failedStart } from './start-failure.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
 import { tsxApiUrl } from './typescript.js';
 
@@ -27,7 +28,7 @@ export class ThreadBackend implements Backend {
     // The worker notes here which tasks it is running; it survives the thread, so a crash
     // (even out of memory) blames only those tasks.
     const running = new Float64Array(
-      new SharedArrayBuffer((RUNNING_SLOTS + 1) * Float64Array.BYTES_PER_ELEMENT),
+      new SharedArrayBuffer(RUNNING_LENGTH * Float64Array.BYTES_PER_ELEMENT),
     );
     let entry: URL;
     try {
@@ -35,14 +36,15 @@ export class ThreadBackend implements Backend {
     } catch (error) {
       return failedStart(events, error as Error);
     }
+    const claims = newClaims();
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
       workerData: {
         init: options.init,
         entry: entry.href,
         tsx: tsxApiUrl(),
-        main: mainModuleUrl(),
         running,
+        claims,
       },
       resourceLimits: options.resourceLimits,
     });
@@ -51,18 +53,25 @@ export class ThreadBackend implements Backend {
     worker.on('error', (error) => {
       uncaught = error;
     });
-    worker.on('messageerror', (error) => {
-      uncaught = error;
-    });
+    // The results in a message that cannot be read here are lost; the scheduler asks the
+    // worker which tasks it still holds and fails the others (see Scheduler#resync).
+    worker.on('messageerror', (error) => events.messageError?.(error));
     let exited: Promise<void> | undefined;
     const gone = new Promise<void>((resolve) => {
       worker.once('exit', (code) => {
-        events.exit({ code, signal: null, error: uncaught, running: readRunning(running) });
+        events.exit({
+          code,
+          signal: null,
+          error: uncaught,
+          running: readRunning(running),
+          taken: readTaken(running),
+        });
         resolve();
       });
     });
     return {
       threadId: worker.threadId,
+      claims,
       send: (message, transfer) => worker.postMessage(message, transfer as any),
       ref: () => worker.ref(),
       unref: () => worker.unref(),

@@ -12,11 +12,18 @@ export interface WorkerExit {
    * scheduler then blames only those and requeues the rest. Undefined means unknown.
    */
   running?: number[];
+  /**
+   * How many of the tasks sent to the worker it had taken on (started, or finished without
+   * its result reaching the caller), counted in the order they were sent; undefined if unknown.
+   */
+  taken?: number;
 }
 
 export interface WorkerEvents {
   message(message: FromWorker): void;
   exit(exit: WorkerExit): void;
+  /** A message from the worker arrived but could not be read (deserialised) here. */
+  messageError?(error: Error): void;
 }
 
 export interface WorkerStartOptions {
@@ -45,6 +52,11 @@ export interface WorkerChannel {
   unref(): void;
   /** Stops the worker now, whatever it is doing; resolves once it is gone. */
   terminate(): Promise<void>;
+  /**
+   * Where the caller and the worker race for tasks sent ahead (see worker/claims.ts), for a
+   * backend whose workers share memory with the caller; without it nothing is taken back.
+   */
+  readonly claims?: Int32Array;
   /**
    * Ids of the tasks the worker is running at this moment, when the backend can see them live
    * (threads, through shared memory); undefined when it cannot tell.

@@ -17,8 +17,10 @@ export interface WireError {
   readonly builtin?: boolean;
   readonly props?: Record<string, unknown>;
   readonly cause?: WireError | { readonly value: unknown };
+  /** An AggregateError's `errors`, each as it crossed. */
+  readonly errors?: Array<WireError | { readonly value: unknown }>;
   /** A thrown non-Error value (`throw 'x'`), passed through as it is. */
-  readonly thrown?: { readonly value: unknown };
+  readonly thrown?: { readonly value: unknown; readonly className?: string };
 }
 
 const BUILTINS: Record<string, new (message?: string) => Error> = {
@@ -29,35 +31,122 @@ const BUILTINS: Record<string, new (message?: string) => Error> = {
   ReferenceError,
   EvalError,
   URIError,
+  AggregateError: AggregateError as unknown as new (message?: string) => Error,
 };
 
-const SKIPPED_PROPS = new Set(['name', 'message', 'stack', 'cause']);
+const SKIPPED_PROPS = new Set(['name', 'message', 'stack', 'cause', 'errors']);
+const MAX_DEPTH = 8;
 
-/** Flattens an error into plain, cloneable data; never throws. */
+/**
+ * Flattens an error into plain, cloneable data; never throws, whatever getters or Proxy traps
+ * the error carries: a part that cannot be read or cloned is left out, the rest travels.
+ */
 export function serializeError(error: unknown, depth = 0): WireError {
-  if (!(error instanceof Error)) {
+  try {
+    return error instanceof Error ? serializeErrorObject(error, depth) : serializeThrown(error);
+  } catch {
+    return { name: 'Error', message: safeString(error) };
+  }
+}
+
+function serializeErrorObject(error: Error, depth: number): WireError {
+  const ctor = read(() => error.constructor) as { name?: string } | undefined;
+  const builtin = ctor !== undefined && BUILTINS[ctor.name ?? ''] === ctor;
+  const props = cloneableProps(error, SKIPPED_PROPS);
+  let cause: WireError['cause'];
+  const rawCause = read(() => ('cause' in error ? error.cause : undefined));
+  if (rawCause !== undefined && depth < MAX_DEPTH) cause = serializeNested(rawCause, depth);
+  let errors: WireError['errors'];
+  const rawErrors = read(() => (error as { errors?: unknown }).errors);
+  if (Array.isArray(rawErrors) && depth < MAX_DEPTH) {
+    errors = rawErrors.map((item) => serializeNested(item, depth));
+  }
+  return {
+    name: safeString(read(() => error.name) ?? 'Error'),
+    message: safeString(read(() => error.message) ?? ''),
+    stack: stringOrUndefined(read(() => error.stack)),
+    builtin,
+    props,
+    cause,
+    errors,
+  };
+}
+
+function serializeNested(value: unknown, depth: number): WireError | { value: unknown } {
+  return value instanceof Error
+    ? serializeError(value, depth + 1)
+    : { value: cloneableOr(value, safeString(value)) };
+}
+
+/**
+ * A thrown non-Error: as it is when it clones, otherwise its own properties that do; an
+ * object of a class keeps the class's name, so the caller's `constructor.name` still says it.
+ */
+function serializeThrown(value: unknown): WireError {
+  const message = safeString(value);
+  let className: string | undefined;
+  if (value !== null && typeof value === 'object') {
+    const proto = read(() => Object.getPrototypeOf(value));
+    if (proto && proto !== Object.prototype && !Array.isArray(value)) {
+      const name = read(() => (proto as { constructor?: { name?: unknown } }).constructor?.name);
+      if (typeof name === 'string' && name !== '') className = name;
+    }
+    if (isCloneable(value)) return { name: 'Error', message, thrown: { value, className } };
     return {
       name: 'Error',
-      message: String(error),
-      thrown: { value: cloneableOr(error, String(error)) },
+      message,
+      thrown: { value: cloneableProps(value, new Set()), className },
     };
   }
-  const ctor = error.constructor as { name?: string } | undefined;
-  const builtin = ctor !== undefined && BUILTINS[ctor.name ?? ''] === ctor;
+  return { name: 'Error', message, thrown: { value: cloneableOr(value, message) } };
+}
+
+/** Own enumerable properties whose values clone; the others are left out. */
+function cloneableProps(source: object, skip: ReadonlySet<string>): Record<string, unknown> {
   const props: Record<string, unknown> = {};
-  for (const key of Object.keys(error)) {
-    if (SKIPPED_PROPS.has(key)) continue;
-    const value = (error as unknown as Record<string, unknown>)[key];
+  const keys = (read(() => Object.keys(source)) as string[] | undefined) ?? [];
+  for (const key of keys) {
+    if (skip.has(key)) continue;
+    let value: unknown;
+    try {
+      value = (source as Record<string, unknown>)[key];
+    } catch {
+      continue;
+    }
     if (isCloneable(value)) props[key] = value;
+    else if (value instanceof Error) props[key] = rebuildableMarker(value);
   }
-  let cause: WireError['cause'];
-  if ('cause' in error && error.cause !== undefined && depth < 8) {
-    cause =
-      error.cause instanceof Error
-        ? serializeError(error.cause, depth + 1)
-        : { value: cloneableOr(error.cause, String(error.cause)) };
+  return props;
+}
+
+/** A nested error that does not clone as it is (a getter, say) travels as a plain copy. */
+function rebuildableMarker(error: Error): unknown {
+  const wire = serializeError(error, MAX_DEPTH);
+  return { name: wire.name, message: wire.message, stack: wire.stack, ...wire.props };
+}
+
+function read(get: () => unknown): unknown {
+  try {
+    return get();
+  } catch {
+    return undefined;
   }
-  return { name: error.name, message: error.message, stack: error.stack, builtin, props, cause };
+}
+
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return '[unprintable value]';
+    }
+  }
+}
+
+function stringOrUndefined(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
 }
 
 /**
@@ -66,8 +155,17 @@ export function serializeError(error: unknown, depth = 0): WireError {
  * when it had one, and otherwise the original error as the worker threw it.
  */
 export function rebuildError(wire: WireError): unknown {
-  if (wire.thrown) return wire.thrown.value;
+  if (wire.thrown) return rebuildThrown(wire.thrown);
   const error = instantiate(wire);
+  if (wire.errors) {
+    const errors = wire.errors.map((item) => ('value' in item ? item.value : rebuildError(item)));
+    Object.defineProperty(error, 'errors', {
+      value: errors,
+      configurable: true,
+      writable: true,
+      enumerable: false,
+    });
+  }
   for (const [key, value] of Object.entries(wire.props ?? {})) {
     try {
       (error as unknown as Record<string, unknown>)[key] = value;
@@ -92,9 +190,20 @@ export function rebuildError(wire: WireError): unknown {
   return error;
 }
 
+function rebuildThrown(thrown: NonNullable<WireError['thrown']>): unknown {
+  const { value, className } = thrown;
+  if (!className || value === null || typeof value !== 'object') return value;
+  // A stand-in class of the same name: the caller cannot import the worker's class.
+  const Named = { [className]: class {} }[className]!;
+  return Object.assign(Object.create(Named.prototype), value);
+}
+
 function originalOf(wire: WireError): Error {
   const Builtin = (wire.builtin && BUILTINS[wire.name]) || Error;
-  const original = new Builtin(wire.message);
+  const original =
+    Builtin === BUILTINS.AggregateError
+      ? new AggregateError([], wire.message)
+      : new Builtin(wire.message);
   if (original.name !== wire.name)
     Object.defineProperty(original, 'name', {
       value: wire.name,
@@ -116,6 +225,7 @@ function instantiate(wire: WireError): Error {
     return rebuildSpindleError(wire, code);
   }
   const Builtin = wire.builtin ? BUILTINS[wire.name] : undefined;
+  if (Builtin === BUILTINS.AggregateError) return new AggregateError([], wire.message);
   return Builtin ? new Builtin(wire.message) : new Error(wire.message);
 }
 

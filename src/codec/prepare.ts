@@ -1,5 +1,7 @@
-import { UnsupportedError } from '../errors.js';
+import { createRequire } from 'node:module';
+import { CloneError, SpindleError, UnsupportedError } from '../errors.js';
 import { ARGS_MARK, isSyncObject, type SyncObject, TO_WIRE } from '../sync/wire.js';
+import { findUncloneable } from './clone-path.js';
 
 /**
  * Readies arguments to cross a boundary, without touching the caller's objects:
@@ -20,7 +22,18 @@ export interface PrepareContext {
   shared?: Map<ArrayBufferLike, SharedArrayBuffer>;
   /** Set while preparing one task that carries a Lock, Semaphore, Barrier or Channel. */
   syncObjects?: boolean;
+  /**
+   * Values cross by `v8.serialize` (processes) or another wire, not by `postMessage`: objects
+   * that only postMessage carries (a Blob, a MessagePort) would arrive as `{}`, so they are
+   * refused instead.
+   */
+  readonly cloneOnly?: boolean;
+  /** Buffers this call transfers: views over them travel as they are, to be moved. */
+  readonly transfer?: ReadonlySet<unknown>;
 }
+
+/** Views over a sparse array's indices cost what its elements cost, not what its length says. */
+const SPARSE_CHECK_LENGTH = 1024;
 
 const MAX_DEPTH = 8;
 
@@ -36,17 +49,29 @@ function prepareAny(value: unknown, ctx: PrepareContext, depth: number): unknown
   if (depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
-    for (let i = 0; i < value.length; i++) {
+    const sparse = value.length > SPARSE_CHECK_LENGTH && looksSparse(value);
+    const visit = (i: number) => {
       const item = value[i];
-      if (typeof item !== 'object' || item === null) continue;
+      if (typeof item !== 'object' || item === null) return;
       const prepared = prepareAny(item, ctx, depth + 1);
-      if (prepared !== item) (out ??= value.slice())[i] = prepared;
+      if (prepared !== item) (out ??= sparse ? sparseCopy(value) : value.slice())[i] = prepared;
+    };
+    if (sparse) {
+      for (const key of Object.keys(value)) {
+        const i = Number(key);
+        if (Number.isInteger(i)) visit(i);
+      }
+    } else {
+      for (let i = 0; i < value.length; i++) visit(i);
     }
     return out ?? value;
   }
   const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null)
-    return isSyncObject(value) ? prepareSyncObject(value, ctx) : value;
+  if (proto !== Object.prototype && proto !== null) {
+    if (isSyncObject(value)) return prepareSyncObject(value, ctx);
+    if (ctx.cloneOnly) refusePlatformObject(value);
+    return value;
+  }
   let out: Record<string, unknown> | undefined;
   for (const key of Object.keys(value)) {
     const item = (value as Record<string, unknown>)[key];
@@ -96,6 +121,7 @@ type View = ArrayBufferView & { length?: number };
 
 function prepareView(view: View, ctx: PrepareContext): unknown {
   const buffer = view.buffer;
+  if (ctx.transfer?.has(buffer)) return view;
   const isShared = typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
   if (isShared) return ctx.sharesMemory ? view : copyView(view, new ArrayBuffer(view.byteLength));
   if (ctx.sharesMemory && ctx.maxNbytes !== undefined && view.byteLength > ctx.maxNbytes)
@@ -147,4 +173,113 @@ function typedArrayConstructor(
 
 function isNodeBuffer(view: View): boolean {
   return typeof Buffer !== 'undefined' && Buffer.isBuffer(view);
+}
+
+/** A few probes for holes: a dense array has none, a sparse one of huge length has many. */
+function looksSparse(array: unknown[]): boolean {
+  const probes = 16;
+  const step = Math.floor(array.length / probes);
+  for (let i = 0; i < array.length; i += step) if (!(i in array)) return true;
+  return !(array.length - 1 in array);
+}
+
+/** A copy of a sparse array that costs its elements, not its length (`slice` visits every index). */
+function sparseCopy(array: unknown[]): unknown[] {
+  const copy: unknown[] = [];
+  for (const key of Object.keys(array))
+    (copy as unknown as Record<string, unknown>)[key] = (
+      array as unknown as Record<string, unknown>
+    )[key];
+  copy.length = array.length;
+  return copy;
+}
+
+/** Thrown during preparation for a value the backend cannot carry; see preparationError. */
+class Refused extends Error {
+  constructor(
+    readonly value: unknown,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+let platformClasses: Array<[string, unknown]> | undefined;
+
+/** Classes that postMessage carries (or transfers) specially, and v8.serialize turns into `{}`. */
+function platformObjectClass(value: object): string | undefined {
+  if (!platformClasses) {
+    const require = createRequire(import.meta.url);
+    const crypto = require('node:crypto') as Record<string, unknown>;
+    const net = require('node:net') as Record<string, unknown>;
+    const g = globalThis as Record<string, unknown>;
+    platformClasses = [
+      ['Blob', g.Blob],
+      ['MessagePort', g.MessagePort],
+      ['BroadcastChannel', g.BroadcastChannel],
+      ['ReadableStream', g.ReadableStream],
+      ['WritableStream', g.WritableStream],
+      ['TransformStream', g.TransformStream],
+      ['CryptoKey', g.CryptoKey],
+      ['KeyObject', crypto.KeyObject],
+      ['X509Certificate', crypto.X509Certificate],
+      ['BlockList', net.BlockList],
+      ['SocketAddress', net.SocketAddress],
+    ];
+    platformClasses = platformClasses.filter(([, ctor]) => typeof ctor === 'function');
+  }
+  for (const [name, ctor] of platformClasses)
+    if (value instanceof (ctor as new () => unknown)) return name;
+  return undefined;
+}
+
+function refusePlatformObject(value: object): void {
+  const name = platformObjectClass(value);
+  if (name) {
+    throw new Refused(
+      value,
+      `a ${name} cannot cross to this backend's workers: only worker threads carry it (processes and cluster workers would receive an empty object)`,
+    );
+  }
+}
+
+/**
+ * The error for a call whose values could not be prepared: a refused value or one whose
+ * getter or Proxy trap threw, as SPINDLE_CLONE with its path; spindle's own errors as they are.
+ */
+export function preparationError(error: unknown, root: unknown, rootName: string): unknown {
+  if (error instanceof SpindleError) return error;
+  if (error instanceof Refused) {
+    const path = pathTo(root, error.value, rootName) ?? rootName;
+    return new CloneError(
+      `${path}: ${error.reason}; send its contents as plain data or bytes instead`,
+      path,
+    );
+  }
+  const found = findUncloneable(root, rootName);
+  const path = found?.path ?? rootName;
+  const reason = found?.reason ?? (error instanceof Error ? error.message : String(error));
+  return new CloneError(`${path} cannot be sent to a worker: ${reason}`, path, error);
+}
+
+/** Where `target` sits inside `root`, as `args[0].file`, searching arrays and plain objects. */
+function pathTo(root: unknown, target: unknown, path: string, depth = 0): string | undefined {
+  if (root === target) return path;
+  if (depth > MAX_DEPTH || typeof root !== 'object' || root === null) return undefined;
+  try {
+    const keys = Object.keys(root);
+    for (const key of keys) {
+      const child = (root as Record<string, unknown>)[key];
+      const at = Array.isArray(root)
+        ? `${path}[${key}]`
+        : /^[A-Za-z_$][\w$]*$/.test(key)
+          ? `${path}.${key}`
+          : `${path}[${JSON.stringify(key)}]`;
+      const found = pathTo(child, target, at, depth + 1);
+      if (found) return found;
+    }
+  } catch {
+    // a throwing getter is not where the refused value is
+  }
+  return undefined;
 }

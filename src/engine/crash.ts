@@ -12,10 +12,12 @@ export interface CrashOutcome {
 }
 
 /**
- * Decides what becomes of the tasks a dead worker held. Only the tasks it was running are
- * blamed; the ones queued behind them never started and go back as they are. The backend
- * usually knows which ran (WorkerExit.running); otherwise the first `concurrency` unanswered
- * ones are assumed to. Tasks already settled by a timeout or abort (zombies) are dropped.
+ * Decides what becomes of the tasks a dead worker held. Only the tasks it had started are
+ * blamed, including one that finished but whose result never left the worker; the ones queued
+ * behind them never started and go back as they are. The backend usually knows how many it
+ * took on (WorkerExit.taken, against each task's place in the order it was sent) or which ran
+ * (WorkerExit.running); otherwise the first `concurrency` unanswered ones are assumed to.
+ * Tasks already settled by a timeout or abort (zombies) are dropped.
  */
 export function blameCrash(
   held: Task[],
@@ -25,9 +27,12 @@ export function blameCrash(
   const running = Math.max(1, options.concurrency);
   const known = exit.running ? new Set(exit.running) : undefined;
   const outcome: CrashOutcome = { fail: [], requeue: [], retried: 0 };
+  const taken = exit.taken;
   held.forEach((task, index) => {
     if (task.zombie) return;
-    if (known ? !known.has(task.id) : index >= running) {
+    const started =
+      taken !== undefined ? task.sentAs < taken : known ? known.has(task.id) : index < running;
+    if (!started) {
       outcome.requeue.push(task);
       return;
     }

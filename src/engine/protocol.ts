@@ -37,15 +37,21 @@ export type ToWorker =
       initArgs: unknown[];
       /** where in the worker a lock or similar shared object records its holder */
       holderId: number;
+      /** the caller's entry script, so a worker knows when a task module is that file */
+      entry?: string;
     }
   | { op: 'run'; defs?: Array<[number, TaskDef]>; tasks: unknown[] }
   /** `timeout`: the signal's reason is a TimeoutError rather than a CancelledError. */
   | { op: 'abort'; ids: number[]; timeout?: boolean }
   | { op: 'limit'; concurrency: number }
+  /** asks which tasks the worker still holds; it answers 'held' after flushing its results */
+  | { op: 'sync'; token: number }
   | { op: 'stop' };
 
 export type FromWorker =
   | { op: 'ready' }
+  /** the answer to 'sync': ids queued in the worker, and running there (undefined: too many to track) */
+  | { op: 'held'; token: number; queued: number[]; running: number[] | undefined }
   | { op: 'initFailed'; error: WireError }
   /** flat `[id, status, value, runMs, …]` */
   | {

@@ -1,17 +1,21 @@
-import type { WorkerExit } from '../backends/types.js';
+import type { WorkerChannel, WorkerExit } from '../backends/types.js';
 import { rebuildError } from '../codec/errors.js';
 import { sendFailure } from '../codec/send-failure.js';
 import type { Transferable } from '../codec/transferable.js';
 import {
   CancelledError,
+  CloneError,
   PoolClosedError,
   QueueFullError,
+  SpindleError,
   TimeoutError,
   WorkerStartError,
 } from '../errors.js';
 import { allocateHolderId } from '../sync/holder.js';
 import { releaseHeldBy } from '../sync/registry.js';
 import type { TaskSpec } from '../tasks/types.js';
+import { CLAIM_RING, offer, takeBack } from '../worker/claims.js';
+import { programEntryUrl } from '../worker/entry-guard.js';
 import { blameCrash, describeExit } from './crash.js';
 import { Deque } from './deque.js';
 import type { TaskSink } from './future.js';
@@ -59,6 +63,8 @@ export class Scheduler {
   #dispatchScheduled = false;
   #closing = false;
   #closed = false;
+  #terminating = false;
+  #nextSyncToken = 1;
   #startFailures = 0;
   #lastStartError: unknown;
   #closeWaiters: Array<() => void> = [];
@@ -72,6 +78,8 @@ export class Scheduler {
   #retried = 0;
   #cancelled = 0;
   #crashes = 0;
+  /** Tasks taken back from a busy worker and run by another (see #rebalance). */
+  #stolen = 0;
 
   /** Hears each worker's event-loop load with its results (the `concurrency: 'auto'` controller). */
   onLoad: ((load: [active: number, idle: number], busyMs: number) => void) | undefined;
@@ -119,6 +127,7 @@ export class Scheduler {
       task.abortListener = listener;
       task.signal.addEventListener('abort', listener, { once: true });
     }
+    if (options.isolated) task.isolated = true;
     task.enqueuedAt = performance.now();
     if (options.front) this.#queue.unshift(task);
     else this.#queue.push(task);
@@ -164,6 +173,7 @@ export class Scheduler {
   /** Stops now: pending work rejects with `SPINDLE_POOL_CLOSED`. */
   async terminate(): Promise<void> {
     this.#closing = true;
+    this.#terminating = true;
     for (const task of this.#queue.drain()) {
       if (task.state !== QUEUED) continue;
       this.#queued--;
@@ -200,6 +210,7 @@ export class Scheduler {
       cancelled: this.#cancelled,
       retried: this.#retried,
       crashes: this.#crashes,
+      rebalanced: this.#stolen,
       concurrency: this.options.concurrency,
       runTime: this.#runTimes.summary(),
       waitTime: this.#waitTimes.summary(),
@@ -225,7 +236,13 @@ export class Scheduler {
     // and the first task still leaves before any timer or I/O callback runs.
     queueMicrotask(() => {
       this.#dispatchScheduled = false;
-      this.#dispatch();
+      try {
+        this.#dispatch();
+      } catch (error) {
+        // Nothing may throw out of a microtask into the caller's process: what could not be
+        // dispatched fails instead, with the reason.
+        this.#failQueued(internalError(error));
+      }
     });
   }
 
@@ -266,6 +283,11 @@ export class Scheduler {
 
   #accepts(slot: Slot, task: Task, cost: number): boolean {
     if (!slot.ready || slot.stopping) return false;
+    if (slot.inflight.size >= CLAIM_RING - 1) return false;
+    if (slot.inflight.size > 0) {
+      if (task.isolated) return false;
+      if (slot.isolated && slot.inflight.get(slot.isolated.id) === slot.isolated) return false;
+    }
     // A worker due for recycling gets no more than its remaining tasks, pipelining included.
     const max = this.options.maxTasksPerWorker;
     if (max !== undefined && slot.tasksRun + slot.inflight.size >= max) return false;
@@ -310,12 +332,12 @@ export class Scheduler {
       this.#queued--;
       task.state = DISPATCHED;
       task.slot = slot;
+      if (task.isolated) slot.isolated = task;
       task.cost = cost;
       slot.inflight.set(task.id, task);
       slot.inflightCost += cost;
       batchCost += cost;
-      if (!slot.defined.has(task.spec.id)) {
-        slot.defined.add(task.spec.id);
+      if (!slot.defined.has(task.spec.id) && !defs?.some(([id]) => id === task.spec.id)) {
         (defs ??= []).push([task.spec.id, task.spec.def]);
       }
       if (task.transfer) (transfer ??= []).push(...task.transfer);
@@ -331,8 +353,13 @@ export class Scheduler {
       slot.channel.ref();
       slot.refed = true;
     }
+    const claims = slot.channel.claims;
+    if (claims) for (let k = 0; k < tasks.length; k++) offer(claims, slot.sent + k);
     try {
       slot.channel.send({ op: 'run', defs, tasks: wire }, transfer);
+      // A definition counts as sent only once a message carrying it has left.
+      if (defs) for (const [id] of defs) slot.defined.add(id);
+      for (const task of tasks) task.sentAs = slot.sent++;
     } catch (error) {
       this.#sendOneByOne(slot, tasks, defs, error);
     }
@@ -340,7 +367,7 @@ export class Scheduler {
       this.#waitTimes.record(now - task.enqueuedAt);
       task.sink.onStart();
       if (task.timeout !== undefined) {
-        task.timer = setTimeout(() => this.#expire(task), task.timeout);
+        task.timer = setTimeout(() => guard(() => this.#expire(task)), task.timeout);
       }
     }
     this.#wakeSpaceWaiters();
@@ -354,24 +381,71 @@ export class Scheduler {
     batchError: unknown,
   ): void {
     for (const task of tasks) {
+      const own = defs?.filter(([id]) => id === task.spec.id && !slot.defined.has(id));
+      const withDefs = own !== undefined && own.length > 0;
+      if (slot.channel.claims) offer(slot.channel.claims, slot.sent);
       try {
         slot.channel.send(
-          { op: 'run', defs, tasks: [task.id, task.spec.id, task.kind, task.args] },
+          {
+            op: 'run',
+            defs: withDefs ? own : undefined,
+            tasks: [task.id, task.spec.id, task.kind, task.args],
+          },
           task.transfer,
         );
-        defs = undefined;
+        if (withDefs) slot.defined.add(task.spec.id);
+        task.sentAs = slot.sent++;
       } catch (error) {
         slot.inflight.delete(task.id);
         slot.inflightCost -= task.cost;
-        const { error: cloneError, inDefinition } = sendFailure(
-          task,
-          defs !== undefined,
-          error ?? batchError,
-        );
-        if (inDefinition) slot.defined.delete(task.spec.id);
-        this.#fail(task, cloneError);
+        this.#fail(task, sendFailure(task, withDefs, error ?? batchError).error);
       }
     }
+  }
+
+  /**
+   * A worker with room and nothing queued takes back, for itself, half of the work another
+   * worker holds beyond what that one is running: work sent ahead must not wait behind a call
+   * that runs longer than its estimate while this worker is free. The busy worker may be
+   * blocked in a CPU-bound call, so the take-back races on shared memory (worker/claims.ts),
+   * and only tasks it has not started move.
+   */
+  #rebalance(idle: Slot): void {
+    if (!idle.ready || idle.stopping || !idle.channel.claims) return;
+    const concurrency = this.options.concurrency;
+    let victim: Slot | undefined;
+    for (const slot of this.#slots) {
+      if (slot === idle || !slot.channel.claims || slot.stopping) continue;
+      if (
+        slot.inflight.size > concurrency &&
+        (!victim || slot.inflight.size > victim.inflight.size)
+      )
+        victim = slot;
+    }
+    if (!victim) return;
+    const held = [...victim.inflight.values()];
+    const claims = victim.channel.claims!;
+    const want = Math.ceil((held.length - concurrency) / 2);
+    const taken: Task[] = [];
+    for (let i = held.length - 1; i >= concurrency && taken.length < want; i--) {
+      const task = held[i];
+      // Tasks start in the order they were sent: once one has started, the earlier ones have.
+      if (!takeBack(claims, task.sentAs)) break;
+      victim.inflight.delete(task.id);
+      victim.inflightCost -= task.cost;
+      taken.push(task);
+    }
+    if (taken.length === 0) return;
+    for (const task of taken) {
+      // taken is newest first: queueing each at the front restores the original order
+      if (task.zombie) {
+        task.state = SETTLED;
+        continue;
+      }
+      this.#requeue(task, true);
+    }
+    this.#stolen += taken.length;
+    this.#dispatch();
   }
 
   #startWorkersIfNeeded(): void {
@@ -391,30 +465,86 @@ export class Scheduler {
     const holderId = allocateHolderId();
     const { initializer, initArgs, concurrency, resourceLimits } = this.options;
     let slot: Slot | undefined;
-    const channel = this.options.backend.start(
-      {
-        init: {
-          op: 'init',
-          workerId: id,
-          concurrency,
-          init: initializer?.def,
-          initArgs,
-          holderId,
+    let channel: WorkerChannel;
+    try {
+      channel = this.options.backend.start(
+        {
+          init: {
+            op: 'init',
+            workerId: id,
+            concurrency,
+            init: initializer?.def,
+            initArgs,
+            holderId,
+            entry: programEntryUrl(),
+          },
+          resourceLimits,
+          retries: this.options.retries,
         },
-        resourceLimits,
-        retries: this.options.retries,
-      },
-      {
-        message: (message) => this.#onMessage(slot!, message),
-        exit: (exit) => {
-          // A dead worker never releases the locks it held: free them (marked abandoned) now.
-          releaseHeldBy(holderId);
-          this.#onExit(slot!, exit);
+        {
+          message: (message) => guard(() => this.#onMessage(slot!, message)),
+          exit: (exit) =>
+            guard(() => {
+              // A dead worker never releases the locks it held: free them (marked abandoned) now.
+              releaseHeldBy(holderId);
+              this.#onExit(slot!, exit);
+            }),
+          messageError: (error) => guard(() => this.#resync(slot!, error)),
         },
-      },
-    );
+      );
+    } catch (error) {
+      // Options that cannot reach a worker (initArgs that do not clone) fail the work that
+      // waits for one, with the reason, instead of throwing out of the dispatch.
+      const message = error instanceof Error ? error.message : String(error);
+      this.#failQueued(new WorkerStartError(`a worker could not start: ${message}`, error));
+      return;
+    }
     slot = newSlot(id, channel);
     this.#slots.push(slot);
+  }
+
+  /**
+   * A message from the worker could not be read here (a result nested too deeply to
+   * deserialise, say), so the results it carried are lost. Which tasks they were, only the
+   * worker knows: ask it what it still holds; every task sent before the question that is
+   * neither answered nor held by then was in a lost message, and fails.
+   */
+  #resync(slot: Slot, error: Error): void {
+    if (slot.stopping) return;
+    const token = this.#nextSyncToken++;
+    (slot.syncs ??= new Map()).set(token, { ids: [...slot.inflight.keys()], error });
+    try {
+      slot.channel.send({ op: 'sync', token });
+    } catch {
+      // the worker is gone: its exit handler settles what it held
+    }
+  }
+
+  #onHeld(slot: Slot, message: Extract<FromWorker, { op: 'held' }>): void {
+    const sync = slot.syncs?.get(message.token);
+    if (!sync) return;
+    slot.syncs!.delete(message.token);
+    const held = new Set(message.queued);
+    // Too many running to list (concurrency > 64): only what is queued is known to be safe.
+    for (const id of message.running ?? []) held.add(id);
+    for (const id of sync.ids) {
+      const task = slot.inflight.get(id);
+      if (!task || held.has(id)) continue;
+      slot.inflight.delete(id);
+      slot.inflightCost -= task.cost;
+      slot.tasksRun++;
+      if (task.zombie) continue;
+      this.#fail(
+        task,
+        new CloneError(
+          `the outcome of ${task.spec.label} was sent by the worker but cannot be read here: ${sync.error.message}. ` +
+            'Results travel by structured clone; very deeply nested objects (thousands of levels) exceed what the caller can rebuild',
+          'result',
+          sync.error,
+        ),
+      );
+    }
+    this.#afterResults(slot);
   }
 
   // ---- results --------------------------------------------------------------------------
@@ -424,6 +554,7 @@ export class Scheduler {
       case 'ready':
         slot.ready = true;
         this.#startFailures = 0;
+        if (this.#queued === 0) this.#rebalance(slot);
         this.#markIdleIfEmpty(slot);
         this.#dispatch();
         break;
@@ -433,6 +564,9 @@ export class Scheduler {
       case 'done':
         this.#onResults(slot, message.results);
         if (this.onLoad && message.load) this.onLoad(message.load, message.busyMs);
+        break;
+      case 'held':
+        this.#onHeld(slot, message);
         break;
     }
   }
@@ -457,7 +591,12 @@ export class Scheduler {
         task.sink.onError(rebuildError(results[i + 2] as any));
       }
     }
+    this.#afterResults(slot);
+  }
+
+  #afterResults(slot: Slot): void {
     if (slot.inflight.size === 0) slot.inflightCost = 0;
+    if (this.#queued === 0 && slot.inflight.size < this.options.concurrency) this.#rebalance(slot);
     if (slot.hasZombies) slot.hasZombies = [...slot.inflight.values()].some((t) => t.zombie);
     const max = this.options.maxTasksPerWorker;
     if (max !== undefined && slot.tasksRun >= max && !slot.stopping) {
@@ -486,7 +625,7 @@ export class Scheduler {
     if (idle !== undefined && !slot.idleTimer) {
       slot.idleTimer = setTimeout(() => {
         slot.idleTimer = undefined;
-        if (slot.inflight.size === 0) this.#retire(slot);
+        if (slot.inflight.size === 0) guard(() => this.#retire(slot));
       }, idle);
       slot.idleTimer.unref();
     }
@@ -594,14 +733,23 @@ export class Scheduler {
   }
 
   #abort(task: Task): void {
+    this.cancel(task, abortReason(task.signal!));
+  }
+
+  /**
+   * The one rule of an abort, for every face: a queued task is withdrawn, a running one is
+   * stopped (its `taskSignal()` fires; a worker stuck past the grace period is replaced), and
+   * either settles as cancelled with `reason`. A settled task is left as it is.
+   */
+  cancel(task: Task, reason: unknown): void {
     if (task.state === QUEUED) {
       this.cancelQueued(task);
-      task.sink.onError(abortReason(task.signal!), true);
+      task.sink.onError(reason, true);
       return;
     }
     if (task.state === DISPATCHED) {
       this.#cancelled++;
-      this.#stopRunning(task, abortReason(task.signal!), true);
+      this.#stopRunning(task, reason, true);
     }
   }
 
@@ -630,13 +778,15 @@ export class Scheduler {
       if (running && !running.includes(task.id)) setTimeout(check, GRACE_MS).unref();
       else this.#retire(slot);
     };
-    setTimeout(check, GRACE_MS).unref();
+    setTimeout(() => guard(check), GRACE_MS).unref();
   }
 
   #fail(task: Task, error: unknown): void {
     this.#finish(task);
     this.#failed++;
     task.sink.onError(error);
+    // Every way a task settles may be the last thing a close() waits for.
+    this.#checkClosed();
   }
 
   #finish(task: Task): void {
@@ -666,7 +816,7 @@ export class Scheduler {
   }
 
   #checkClosed(): void {
-    if (!this.#closing || this.#closed || this.#queued > 0) return;
+    if (!this.#closing || this.#closed || this.#terminating || this.#queued > 0) return;
     for (const slot of this.#slots) if (slot.inflight.size > 0) return;
     this.#closed = true;
     const slots = this.#slots.splice(0);
@@ -681,6 +831,27 @@ export class Scheduler {
     const waiters = this.#closeWaiters.splice(0);
     for (const resolve of waiters) resolve();
   }
+}
+
+/**
+ * Runs a backend event handler: nothing spindle runs there may throw into the caller's
+ * process, so an unexpected error becomes a process warning instead.
+ */
+function guard(handler: () => void): void {
+  try {
+    handler();
+  } catch (error) {
+    process.emitWarning(
+      `spindle: an internal error was caught in a worker event handler: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      { code: 'SPINDLE_INTERNAL' },
+    );
+  }
+}
+
+function internalError(error: unknown): SpindleError {
+  if (error instanceof SpindleError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return new WorkerStartError(`spindle could not dispatch this task: ${message}`, error);
 }
 
 function abortReason(signal: AbortSignal): unknown {

@@ -15,7 +15,13 @@ export interface Slot {
   /** Task specs this worker has been sent the definition of. */
   readonly defined: Set<number>;
   tasksRun: number;
+  /** Tasks that reached this worker so far: the next one's `sentAs`. */
+  sent: number;
+  /** 'sync' questions sent after unreadable messages, by token, with the tasks unanswered then. */
+  syncs: Map<number, { ids: number[]; error: Error }> | undefined;
   hasZombies: boolean;
+  /** The last isolated task sent here; while it is in flight the worker takes nothing else. */
+  isolated: Task | undefined;
   idleTimer: NodeJS.Timeout | undefined;
 }
 
@@ -30,7 +36,10 @@ export function newSlot(id: number, channel: WorkerChannel): Slot {
     inflightCost: 0,
     defined: new Set(),
     tasksRun: 0,
+    sent: 0,
+    syncs: undefined,
     hasZombies: false,
+    isolated: undefined,
     idleTimer: undefined,
   };
 }

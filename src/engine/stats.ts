@@ -18,6 +18,11 @@ export interface PoolStats {
   retried: number;
   /** Workers that died unexpectedly. */
   crashes: number;
+  /**
+   * Tasks sent ahead to a busy worker that another, free worker took back and ran instead
+   * (a call running longer than its estimate does not hold up the work queued behind it).
+   */
+  rebalanced: number;
   /** Tasks each worker may run at once now. */
   concurrency: number;
   /** Time tasks ran inside workers. */

@@ -36,6 +36,11 @@ export interface TaskOptions {
   transfer?: Transferable[];
   /** Queue ahead of earlier work (used to re-run a crashed task promptly). */
   front?: boolean;
+  /**
+   * Run alone on its worker: nothing is sent ahead behind it, and it is not sent behind
+   * others, so a crash blames only this task (imapSettled re-runs a crashed chunk this way).
+   */
+  isolated?: boolean;
 }
 
 /** One unit of scheduled work: a call, or a chunk of a map. */
@@ -49,6 +54,9 @@ export class Task implements Cancellable {
   abortListener: (() => void) | undefined;
   /** A timed-out or aborted task still running in its worker. */
   zombie = false;
+  /** Its place among the tasks sent to its worker (see WorkerExit.taken). */
+  sentAs = -1;
+  isolated = false;
 
   constructor(
     readonly owner: { cancelQueued(task: Task): boolean },

@@ -4,6 +4,7 @@ import { Delayed } from './delayed.js';
 import { isContainer } from './graph/collect.js';
 import { Pool } from './pool.js';
 import { checkPoolOption } from './pool-option.js';
+import { checkSignal } from './validate.js';
 
 export { toDot } from './graph/dot.js';
 export type { GraphErrorInfo } from './graph/run.js';
@@ -80,6 +81,7 @@ export function compute<const T extends readonly unknown[]>(
 }
 
 async function run(values: readonly unknown[], options: ComputeOptions): Promise<unknown[]> {
+  checkSignal(options.signal);
   checkPoolOption('compute', options.pool, { backend: options.backend, workers: options.workers });
   if (options.pool !== undefined) {
     return options.pool._computeValues(values, options.signal);

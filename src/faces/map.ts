@@ -9,6 +9,7 @@ import { describe } from '../tasks/define.js';
 import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
 import type { TaskSpec } from '../tasks/types.js';
 import { type ItemSource, itemSource } from './source.js';
+import { checkSignal } from './validate.js';
 
 /** Options of `map`, `imap`, `imapUnordered` and `starmap`. */
 export interface MapOptions {
@@ -53,6 +54,10 @@ interface Chunk {
   index: number;
   size: number;
   task?: Task;
+  /** settle mode: the items, kept so a chunk that fails whole can re-run them one by one */
+  items?: unknown[];
+  /** settle mode: the one-item tasks a failed chunk was split into */
+  parts?: Task[];
   results?: unknown[];
   error?: unknown;
   settled: boolean;
@@ -92,6 +97,8 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
   /** The first failed chunk's error; imap raises it when it reaches that chunk, map at once. */
   #firstError: { error: unknown; index: number } | undefined;
   #failFast = false;
+  /** The input itself threw: raised once the results of the items read before it are out. */
+  #inputError: { error: unknown } | undefined;
 
   constructor(scheduler: Scheduler, spec: TaskSpec, items: unknown, options: MapRunOptions) {
     if (options.chunksize !== undefined && options.chunksize !== 'auto') {
@@ -102,6 +109,7 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
         );
       }
     }
+    checkSignal(options.signal);
     this.#scheduler = scheduler;
     this.#spec = spec;
     this.#options = options;
@@ -118,7 +126,8 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
     if (signal) {
       if (signal.aborted) this.#fail(abortError(signal));
       else {
-        this.#abortListener = () => this.#fail(abortError(signal));
+        // One listener per call, not one per chunk in flight (Node warns past ten).
+        this.#abortListener = () => this.#abort(abortError(signal));
         signal.addEventListener('abort', this.#abortListener, { once: true });
       }
     }
@@ -175,6 +184,8 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
   async #nextChunk(): Promise<Chunk | undefined> {
     for (;;) {
       if (this.#finished && !this.#failure) return undefined;
+      if (this.#inputError && (this.#failFast || (this.#exhausted && this.#unconsumed === 0)))
+        this.#fail(this.#inputError.error);
       if (this.#failure) {
         this.#stop();
         throw this.#failure.error;
@@ -233,7 +244,7 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
         try {
           items = this.#source.take(size);
         } catch (error) {
-          this.#fail(error);
+          this.#inputFailed(error);
           break;
         }
         if (items instanceof Promise) {
@@ -243,7 +254,7 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
               step();
             },
             (error) => {
-              this.#fail(error);
+              this.#inputFailed(error);
               this.#filling = false;
             },
           );
@@ -277,6 +288,7 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
     }
     this.#pulled += items.length;
     const chunk: Chunk = { index: this.#chunks++, size: items.length, settled: false };
+    if (this.#options.settle) chunk.items = items;
     const sink: TaskSink = {
       onStart: () => {},
       onResult: (value) => this.#settleChunk(chunk, value as unknown[], undefined),
@@ -289,14 +301,50 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
       const payload =
         (this.#options.pack && packNumbers(items)) ||
         (this.#options.prepare ? this.#options.prepare(items) : items);
-      chunk.task = this.#scheduler.submit(this.#spec, [payload], sink, {
-        kind: this.#kind,
-        units: items.length,
-        timeout: this.#options.timeout,
-        signal: this.#options.signal,
-      });
+      chunk.task = this.#submitTask(payload, items.length, sink);
     } catch (error) {
       this.#fail(error);
+    }
+  }
+
+  #submitTask(payload: unknown, units: number, sink: TaskSink, isolated = false): Task {
+    return this.#scheduler.submit(this.#spec, [payload], sink, {
+      kind: this.#kind,
+      units,
+      timeout: this.#options.timeout,
+      front: isolated,
+      isolated,
+    });
+  }
+
+  /**
+   * In settle mode every item settles on its own, so a chunk that failed whole (its worker
+   * crashed, it timed out, it would not clone) runs again one item per task: only the item
+   * at fault fails, with the chunk's kind of error.
+   */
+  #splitFailedChunk(chunk: Chunk, error: unknown): void {
+    const items = chunk.items!;
+    const out: SettledItem<unknown>[] = new Array(items.length);
+    let left = items.length;
+    const settleOne = (i: number, item: SettledItem<unknown>) => {
+      if (out[i] !== undefined) return;
+      out[i] = item;
+      if (--left === 0) this.#settleChunk(chunk, undefined, undefined, out);
+    };
+    chunk.parts = [];
+    // Queued at the front one after another, so the last submitted runs first: go backwards.
+    for (let i = items.length - 1; i >= 0; i--) {
+      const sink: TaskSink = {
+        onStart: () => {},
+        onResult: (value) => settleOne(i, settledItem((value as unknown[])[0])),
+        onError: (partError) => settleOne(i, { ok: false, error: partError }),
+      };
+      try {
+        const payload = this.#options.prepare ? this.#options.prepare([items[i]]) : [items[i]];
+        chunk.parts.push(this.#submitTask(payload, 1, sink, true));
+      } catch {
+        settleOne(i, { ok: false, error });
+      }
     }
   }
 
@@ -304,14 +352,24 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
     chunk: Chunk,
     packed: unknown[] | Float64Array | Int32Array | undefined,
     error: unknown,
+    settled?: SettledItem<unknown>[],
   ): void {
     if (chunk.settled) return;
+    if (!packed && !settled && chunk.items && !this.#failure && !this.#finished) {
+      this.#splitFailedChunk(chunk, error);
+      return;
+    }
     // Workers send an all-number chunk back packed; unpack so callers see plain arrays.
     const results =
       packed instanceof Float64Array || packed instanceof Int32Array ? Array.from(packed) : packed;
     chunk.settled = true;
     this.#live.delete(chunk);
-    if (results) {
+    if (settled) {
+      chunk.results = settled;
+      for (const r of settled) if (!r.ok) this.#failedCount++;
+      this.#done += settled.length;
+      if (!this.#options.ordered) this.#ready.push(chunk);
+    } else if (results) {
       if (this.#options.settle) {
         chunk.results = results.map(settledItem);
         for (const r of chunk.results) if (!(r as SettledItem<unknown>).ok) this.#failedCount++;
@@ -323,7 +381,12 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
       this.#failedCount += chunk.size;
       this.#haltAfter(chunk);
     }
-    this.#options.reporter?.update(this.#done, this.#failedCount, this.#source.length);
+    try {
+      this.#options.reporter?.update(this.#done, this.#failedCount, this.#source.length);
+    } catch (reportError) {
+      // A progress callback that throws fails this call with its error, and nothing else.
+      this.#fail(reportError);
+    }
     this.#notify();
   }
 
@@ -340,6 +403,22 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
     this.#source.close();
   }
 
+  /** An abort withdraws the call's queued chunks and stops its running ones. */
+  #abort(error: unknown): void {
+    const live = [...this.#live];
+    this.#fail(error);
+    for (const chunk of live) {
+      if (chunk.task) this.#scheduler.cancel(chunk.task, error);
+      if (chunk.parts) for (const part of chunk.parts) this.#scheduler.cancel(part, error);
+    }
+  }
+
+  #inputFailed(error: unknown): void {
+    this.#inputError = { error };
+    this.#exhausted = true;
+    this.#notify();
+  }
+
   #fail(error: unknown): void {
     if (this.#failure || this.#finished) return;
     this.#failure = { error };
@@ -354,8 +433,15 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
   }
 
   #cancelOutstanding(): void {
-    for (let c = this.#outstanding.shift(); c; c = this.#outstanding.shift())
+    for (let c = this.#outstanding.shift(); c; c = this.#outstanding.shift()) {
       c.task?.cancelQueued();
+      if (c.parts) for (const part of c.parts) part.cancelQueued();
+    }
+    // Unordered runs keep no `outstanding` list: their unsettled chunks are all in `live`.
+    for (const c of this.#live) {
+      c.task?.cancelQueued();
+      if (c.parts) for (const part of c.parts) part.cancelQueued();
+    }
     this.#source.close();
   }
 

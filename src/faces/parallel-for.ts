@@ -7,6 +7,7 @@ import { CancelledError, UnsupportedError } from '../errors.js';
 import { describe, taskSpec } from '../tasks/define.js';
 import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
 import { Pool } from './pool.js';
+import { checkSignal } from './validate.js';
 
 type RangeTask = (lo: number, hi: number, ...rest: any[]) => any;
 type RestArgs<F> = F extends (lo: number, hi: number, ...rest: infer A) => any ? A : never;
@@ -124,19 +125,17 @@ function run(
   const chunk =
     options.chunk ??
     (schedule === 'static' ? share : Math.max(1, Math.ceil(share / DYNAMIC_RANGES_PER_WORKER)));
-  // One preparation for the whole loop: a big plain array becomes one shared copy, not one per range.
-  const shared =
-    backend.name === 'inline'
-      ? args
-      : prepareArgs(args, { maxNbytes: 1024 * 1024, sharesMemory: backend.sharesMemory });
+  // One preparation for the whole loop, with the pool's own rules (maxNbytes): a big plain
+  // array becomes one shared copy, not one per range.
+  const prepare = pool._prepareContext();
+  const shared = prepare ? prepareArgs(args, prepare) : args;
   const ranges = Math.ceil(n / chunk);
   const results = new Array(ranges);
-  const signal = options.signal;
+  const signal = checkSignal(options.signal);
   return new Promise((resolve, reject) => {
     const tasks: Task[] = [];
     let left = ranges;
     let failed = false;
-    const onAbort = () => fail(abortError(signal!));
     const fail = (error: unknown) => {
       if (failed) return;
       failed = true;
@@ -144,28 +143,44 @@ function run(
       for (const t of tasks) t.cancelQueued();
       reject(error);
     };
+    // An abort withdraws the queued ranges and stops the running ones, as in every face.
+    const onAbort = () => {
+      const error = abortError(signal!);
+      fail(error);
+      for (const t of tasks) scheduler.cancel(t, error);
+    };
     if (signal?.aborted) return fail(abortError(signal));
     signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      for (let r = 0; r < ranges; r++) {
-        const lo = start + r * chunk;
-        const hi = Math.min(end, lo + chunk);
-        const sink: TaskSink = {
-          onStart() {},
-          onResult(value) {
-            results[r] = value;
-            if (--left === 0 && !failed) {
-              signal?.removeEventListener('abort', onAbort);
-              resolve(results);
-            }
-          },
-          onError: fail,
-        };
-        tasks.push(scheduler.submit(spec, [lo, hi, ...shared], sink));
+    let r = 0;
+    // Ranges wait for room in the queue (maxQueue), as map's chunks do, instead of throwing.
+    const feed = (): void => {
+      try {
+        for (; r < ranges && !failed; r++) {
+          if (scheduler.queued >= scheduler.options.maxQueue) {
+            scheduler.whenQueueHasRoom().then(feed, fail);
+            return;
+          }
+          const at = r;
+          const lo = start + at * chunk;
+          const hi = Math.min(end, lo + chunk);
+          const sink: TaskSink = {
+            onStart() {},
+            onResult(value) {
+              results[at] = value;
+              if (--left === 0 && !failed) {
+                signal?.removeEventListener('abort', onAbort);
+                resolve(results);
+              }
+            },
+            onError: fail,
+          };
+          tasks.push(scheduler.submit(spec, [lo, hi, ...shared], sink));
+        }
+      } catch (error) {
+        fail(error);
       }
-    } catch (error) {
-      fail(error);
-    }
+    };
+    feed();
   });
 }
 

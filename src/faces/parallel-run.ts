@@ -76,7 +76,13 @@ export class ParallelRun {
     const signal = options.signal;
     if (signal?.aborted) this.#fail(abortError(signal));
     else if (signal) {
-      this.#abortListener = () => this.#fail(abortError(signal));
+      this.#abortListener = () => {
+        // An abort withdraws the call's queued batches and stops its running ones.
+        const live = [...this.#live];
+        const error = abortError(signal);
+        this.#fail(error);
+        for (const batch of live) if (batch.task) this.#o.scheduler.cancel(batch.task, error);
+      };
       signal.addEventListener('abort', this.#abortListener, { once: true });
     }
     this.#fill();
@@ -296,15 +302,28 @@ export class ParallelRun {
       this.#buffered++;
       if (this.#o.mode === 'generatorUnordered') this.#ready.push(batch);
     }
-    this.#o.reporter?.update(this.#done, this.#failed, this.#source.length);
+    this.#report();
     this.#fill();
     this.#notify();
+  }
+
+  /** A progress callback that throws fails this call with its error, and nothing else. */
+  #report(): void {
+    try {
+      this.#o.reporter?.update(this.#done, this.#failed, this.#source.length);
+    } catch (error) {
+      this.#fail(error);
+    }
   }
 
   #fail(error: unknown): void {
     if (this.#failure || this.#stopped) return;
     this.#failure = { error };
-    this.#o.reporter?.update(this.#done, this.#failed, this.#source.length);
+    try {
+      this.#o.reporter?.update(this.#done, this.#failed, this.#source.length);
+    } catch {
+      // the call already fails with its first error
+    }
     this.stop();
   }
 }

@@ -10,6 +10,7 @@ import { ParallelRun, type ParallelRunOptions } from './parallel-run.js';
 import { Pool } from './pool.js';
 import { checkPoolOption } from './pool-option.js';
 import { progressReporter } from './progress.js';
+import { checkSignal } from './validate.js';
 
 /** Options of `parallel()`; every one has a default. */
 export interface ParallelOptions {
@@ -134,7 +135,7 @@ function runOptions(pool: Pool, settings: Settings, mode: ParallelRunOptions['mo
     preDispatch: preDispatchOf(options.preDispatch, scheduler.maxWorkers),
     mode,
     timeout: options.timeout,
-    signal: options.signal,
+    signal: checkSignal(options.signal),
     reporter: options.progress ? progressReporter(options.progress) : undefined,
   } satisfies ParallelRunOptions;
 }

@@ -1,22 +1,39 @@
 import { type BackendName, resolveBackend } from '../backends/resolve.js';
 import type { Backend, ResourceLimits } from '../backends/types.js';
-import { type PrepareContext, prepareArgs, prepareValue } from '../codec/prepare.js';
+import { findUncloneable } from '../codec/clone-path.js';
+import {
+  type PrepareContext,
+  preparationError,
+  prepareArgs,
+  prepareValue,
+} from '../codec/prepare.js';
 import type { Transferable } from '../codec/transferable.js';
 import { cpuCount } from '../cpu.js';
 import { AutoConcurrency } from '../engine/concurrency.js';
 import { Future } from '../engine/future.js';
 import { Scheduler } from '../engine/scheduler.js';
 import type { PoolStats } from '../engine/stats.js';
-import { UnsupportedError } from '../errors.js';
+import { CloneError, UnsupportedError } from '../errors.js';
 import { describe, taskSpec } from '../tasks/define.js';
 import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
 import type { TaskSpec } from '../tasks/types.js';
+import { refuseMainCodeInWorker } from '../worker/entry-guard.js';
+import { inWorker } from '../worker/where.js';
 import { runGraph } from './graph/run.js';
 import type { ComputeResult } from './graph.js';
 import { type MapOptions, MapRun, type SettledItem } from './map.js';
 import { progressReporter } from './progress.js';
+import {
+  checkOptionsObject,
+  checkSignal,
+  checkTransfer,
+  optionalMs,
+  positiveInt,
+} from './validate.js';
 
 type AnyTask = (...args: any[]) => any;
+/** A task `map` can call with one item: any parameters after the first are optional. */
+type OneArgTask = (item: any) => any;
 type Item<F extends AnyTask> = Parameters<F>[0];
 type Result<F extends AnyTask> = Awaited<ReturnType<F>>;
 type Input<T> = Iterable<T> | AsyncIterable<T>;
@@ -84,6 +101,7 @@ export class Pool {
         'pass new Pool({ workers: 4 })',
       );
     }
+    if (inWorker()) refuseMainCodeInWorker();
     const backend = resolveBackend(options.backend);
     const workers = positiveInt(options.workers ?? cpuCount(), 'workers');
     const autoConcurrency = options.concurrency === 'auto';
@@ -115,6 +133,9 @@ export class Pool {
         `initArgs must be an array, got ${describe(options.initArgs)}`,
         'pass initArgs: [a, b]',
       );
+    }
+    if (options.initArgs !== undefined && backend.name !== 'inline') {
+      checkInitArgs(options.initArgs);
     }
     this.#backend = backend;
     this.#maxNbytes =
@@ -148,17 +169,39 @@ export class Pool {
     task: F,
     ...args: Parameters<F>
   ): Future<Result<F>> {
+    const checked = checkOptionsObject<SubmitOptions>(
+      options,
+      'submitWith options',
+      '{ signal, timeout, transfer } (or {} for none)',
+    );
+    const signal = checkSignal(checked.signal);
+    const timeout = optionalMs(checked.timeout, 'timeout');
+    const transfer = checkTransfer(checked.transfer);
     const spec = this.#spec(task);
     const future = new Future<Result<F>>();
-    const ctx = options.transfer ? undefined : this.#prepareContext();
-    const prepared = ctx ? prepareArgs(args, ctx) : args;
-    const handle = this.#scheduler.submit(spec, prepared, future, {
-      signal: options.signal,
-      timeout: optionalMs(options.timeout, 'timeout'),
-      transfer: options.transfer,
-    });
+    let prepared: unknown[];
+    try {
+      prepared = this.#prepareArgs(args, transfer);
+    } catch (error) {
+      // A value that cannot cross fails this call alone, as a send failure does; a misuse
+      // (a Lock for a backend without shared memory) throws here, at the call.
+      if (!(error instanceof CloneError)) throw error;
+      future.onError(error);
+      return future;
+    }
+    const handle = this.#scheduler.submit(spec, prepared, future, { signal, timeout, transfer });
     future._attach(handle);
     return future;
+  }
+
+  #prepareArgs(args: unknown[], transfer: Transferable[] | undefined): unknown[] {
+    const ctx = this.#prepareContext(transfer);
+    if (!ctx) return args;
+    try {
+      return prepareArgs(args, ctx);
+    } catch (error) {
+      throw preparationError(error, args, 'args');
+    }
   }
 
   /** Runs `task(...args)` on a worker and resolves with its result. */
@@ -172,7 +215,7 @@ export class Pool {
   }
 
   /** `task(item)` for every item, in parallel; resolves with the results in input order. */
-  map<F extends AnyTask>(
+  map<F extends OneArgTask>(
     task: F,
     items: Input<Item<F>>,
     options: MapOptions = {},
@@ -185,7 +228,7 @@ export class Pool {
   }
 
   /** Like `map`, but yields results lazily in input order; lazy input is pulled with bounded look-ahead. */
-  imap<F extends AnyTask>(
+  imap<F extends OneArgTask>(
     task: F,
     items: Input<Item<F>>,
     options: MapOptions = {},
@@ -194,7 +237,7 @@ export class Pool {
   }
 
   /** Like `imap`, but yields results as they complete. */
-  imapUnordered<F extends AnyTask>(
+  imapUnordered<F extends OneArgTask>(
     task: F,
     items: Input<Item<F>>,
     options: MapOptions = {},
@@ -219,7 +262,7 @@ export class Pool {
    * Like `imap`, but every item settles on its own, `{ ok: true, value }` or
    * `{ ok: false, error }`, and a failure does not stop the rest.
    */
-  imapSettled<F extends AnyTask>(
+  imapSettled<F extends OneArgTask>(
     task: F,
     items: Input<Item<F>>,
     options: MapOptions = {},
@@ -296,7 +339,15 @@ export class Pool {
       ...options,
       timeout,
       ...mode,
-      prepare: ctx ? (chunk) => prepareValue(chunk, ctx) as unknown[] : undefined,
+      prepare: ctx
+        ? (chunk) => {
+            try {
+              return prepareValue(chunk, ctx) as unknown[];
+            } catch (error) {
+              throw preparationError(error, chunk, 'items');
+            }
+          }
+        : undefined,
       pack: this.#backend.name !== 'inline',
       reporter: options.progress ? progressReporter(options.progress) : undefined,
     });
@@ -313,29 +364,28 @@ export class Pool {
     return spec;
   }
 
-  #prepareContext(): PrepareContext | undefined {
+  /** @internal how this pool readies arguments (faces that submit themselves use it). */
+  _prepareContext(): PrepareContext | undefined {
+    return this.#prepareContext();
+  }
+
+  #prepareContext(transfer?: Transferable[]): PrepareContext | undefined {
     if (this.#backend.name === 'inline') return undefined;
-    return { maxNbytes: this.#maxNbytes, sharesMemory: this.#backend.sharesMemory };
+    return {
+      maxNbytes: this.#maxNbytes,
+      sharesMemory: this.#backend.sharesMemory,
+      cloneOnly: this.#backend.name !== 'threads',
+      transfer: transfer && transfer.length > 0 ? new Set(transfer) : undefined,
+    };
   }
 }
 
-function positiveInt(value: unknown, name: string, alternative?: string): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new RangeErrorWithHint(
-      `${name} must be a whole number ≥ 1, got ${describe(value)}`,
-      `for example { ${name}: 2 }${alternative ? `, ${alternative}` : ''}`,
-    );
-  }
-  return value;
-}
-
-function optionalMs(value: unknown, name: string): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !(value > 0) || !Number.isFinite(value)) {
-    throw new RangeErrorWithHint(
-      `${name} must be a positive number of milliseconds, got ${describe(value)}`,
-      `for example { ${name}: 5000 }`,
-    );
-  }
-  return value;
+/** initArgs travel to every worker at its start: refuse ones that cannot, here, not then. */
+function checkInitArgs(initArgs: unknown[]): void {
+  const found = findUncloneable(initArgs, 'initArgs');
+  if (!found) return;
+  throw new CloneError(
+    `${found.path} cannot be sent to the workers: ${found.reason.replace(/\.+$/, '')}. initArgs travel by structured clone: pass plain data, typed arrays or shared arrays`,
+    found.path,
+  );
 }

@@ -46,14 +46,29 @@ function arraySource<T>(items: T[]): ItemSource<T> {
   };
 }
 
+/**
+ * When the input itself throws, the items read before it still count: they are returned
+ * first, and the error is thrown by the next take (as CPython's imap yields the results of
+ * the items it read, then raises).
+ */
 function iteratorSource<T>(iterator: Iterator<T>, length: number | undefined): ItemSource<T> {
   let finished = false;
+  let failure: { error: unknown } | undefined;
   return {
     length,
     take(size) {
+      if (failure) throw failure.error;
       const chunk: T[] = [];
       while (!finished && chunk.length < size) {
-        const step = iterator.next();
+        let step: IteratorResult<T>;
+        try {
+          step = iterator.next();
+        } catch (error) {
+          finished = true;
+          if (chunk.length === 0) throw error;
+          failure = { error };
+          break;
+        }
         if (step.done) finished = true;
         else chunk.push(step.value);
       }
@@ -70,12 +85,22 @@ function iteratorSource<T>(iterator: Iterator<T>, length: number | undefined): I
 
 function asyncIteratorSource<T>(iterator: AsyncIterator<T>): ItemSource<T> {
   let finished = false;
+  let failure: { error: unknown } | undefined;
   return {
     length: undefined,
     async take(size) {
+      if (failure) throw failure.error;
       const chunk: T[] = [];
       while (!finished && chunk.length < size) {
-        const step = await iterator.next();
+        let step: IteratorResult<T>;
+        try {
+          step = await iterator.next();
+        } catch (error) {
+          finished = true;
+          if (chunk.length === 0) throw error;
+          failure = { error };
+          break;
+        }
         if (step.done) finished = true;
         else chunk.push(step.value);
       }

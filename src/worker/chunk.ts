@@ -13,18 +13,17 @@ const PACK_NUMBERS_MIN = 64;
 const mapLoops = new WeakMap<AnyFn, (items: unknown[]) => unknown>();
 const MAP_LOOP_SOURCE = `return function mapLoop(items) {
   const out = new Array(items.length);
-  let async = false;
   let numbers = true;
   let ints = true;
   for (let i = 0; i < items.length; i++) {
     const r = fn(items[i]);
     if (typeof r !== 'number') {
       numbers = false;
-      if (r !== null && typeof r === 'object' && typeof r.then === 'function') async = true;
+      if (r !== null && typeof r === 'object' && typeof r.then === 'function')
+        return finish((j) => fn(items[j]), items.length, out, i, r);
     } else if (ints && ((r | 0) !== r || Object.is(r, -0))) ints = false;
     out[i] = r;
   }
-  if (async) return Promise.all(out);
   if (!numbers || out.length < PACK_MIN) return out;
   return ints ? Int32Array.from(out) : Float64Array.from(out);
 };`;
@@ -38,43 +37,62 @@ const MAP_LOOP_SOURCE = `return function mapLoop(items) {
 function mapLoop(fn: AnyFn): (items: unknown[]) => unknown {
   let loop = mapLoops.get(fn);
   if (!loop) {
-    loop = new Function('fn', 'PACK_MIN', MAP_LOOP_SOURCE)(fn, PACK_NUMBERS_MIN) as (
-      items: unknown[],
-    ) => unknown;
+    loop = new Function('fn', 'PACK_MIN', 'finish', MAP_LOOP_SOURCE)(
+      fn,
+      PACK_NUMBERS_MIN,
+      finishInOrder,
+    ) as (items: unknown[]) => unknown;
     mapLoops.set(fn, loop);
   }
   return loop;
 }
 
-/** Runs a map chunk: `fn` over each item (spread for STAR, one by one for SETTLE). */
+/**
+ * Runs a map chunk: `fn` over each item (spread for STAR, one by one for SETTLE). Async calls
+ * of one chunk run one after another, as joblib runs a batch: `concurrency` counts the calls a
+ * worker has in flight, so a chunk is one of them however many items it holds.
+ */
 export function runChunk(fn: AnyFn, kind: number, items: unknown[]): unknown {
   if (kind === TaskKind.MAP) return mapLoop(fn)(items);
   const star = (kind & TaskKind.STAR) !== 0;
   const settle = (kind & TaskKind.SETTLE) !== 0;
-  const out = new Array(items.length);
-  let async = false;
-  for (let i = 0; i < items.length; i++) {
+  const call = (i: number): unknown => {
     const item = items[i];
-    if (settle) {
-      try {
-        const r = star ? fn(...(item as unknown[])) : fn(item);
-        if (isThenable(r)) {
-          async = true;
-          out[i] = Promise.resolve(r).then(
-            (v) => [true, v],
-            (e) => [false, serializeError(e)],
-          );
-        } else out[i] = [true, r];
-      } catch (e) {
-        out[i] = [false, serializeError(e)];
-      }
-    } else {
+    if (!settle) return star ? fn(...(item as unknown[])) : fn(item);
+    try {
       const r = star ? fn(...(item as unknown[])) : fn(item);
-      if (isThenable(r)) async = true;
-      out[i] = r;
+      if (!isThenable(r)) return [true, r];
+      return Promise.resolve(r).then(
+        (v) => [true, v],
+        (e) => [false, serializeError(e)],
+      );
+    } catch (e) {
+      return [false, serializeError(e)];
     }
+  };
+  const out = new Array(items.length);
+  for (let i = 0; i < items.length; i++) {
+    const r = call(i);
+    if (isThenable(r)) return finishInOrder(call, items.length, out, i, r);
+    out[i] = r;
   }
-  return async ? Promise.all(out) : out;
+  return out;
+}
+
+/** The rest of a chunk once a call returned a promise: each call starts after the last settled. */
+async function finishInOrder(
+  call: (i: number) => unknown,
+  length: number,
+  out: unknown[],
+  at: number,
+  pending: PromiseLike<unknown>,
+): Promise<unknown[]> {
+  out[at] = await pending;
+  for (let i = at + 1; i < length; i++) {
+    const r = call(i);
+    out[i] = isThenable(r) ? await r : r;
+  }
+  return out;
 }
 
 export function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -4,16 +4,18 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { ToWorker } from '../engine/protocol.js';
-import { noteCallerMain } from './main-guard.js';
 import { WorkerRuntime } from './runtime.js';
 import { markWorker } from './where.js';
 
 markWorker();
 if (!isMainThread && parentPort) {
   const port = parentPort;
-  const data = workerData as { init: ToWorker; running?: Float64Array; main?: string };
-  noteCallerMain(data.main);
-  const runtime = new WorkerRuntime((message) => port.postMessage(message), data.running);
+  const data = workerData as { init: ToWorker; running?: Float64Array; claims?: Int32Array };
+  const runtime = new WorkerRuntime(
+    (message) => port.postMessage(message),
+    data.running,
+    data.claims,
+  );
   port.on('message', (message: ToWorker) => {
     // Closing the port lets the thread end on its own, with exit code 0, once its tasks'
     // timers and handles are done (a one-off spawned worker that has answered).
@@ -22,7 +24,6 @@ if (!isMainThread && parentPort) {
   });
   runtime.handle(data.init);
 } else if (typeof process.send === 'function') {
-  noteCallerMain(process.env.SPINDLE_MAIN_MODULE);
   const { startProcessWorker } = await import('./process-entry.js');
   startProcessWorker();
 }

@@ -1,7 +1,7 @@
 import { TaskModuleError } from '../errors.js';
 import { registeredTask } from '../tasks/define.js';
 import type { ModuleTaskDef } from '../tasks/types.js';
-import { refuseCallerMain } from './main-guard.js';
+import { importEntryModule, isProgramEntry } from './entry-guard.js';
 
 type AnyFn = (...args: any[]) => unknown;
 
@@ -17,12 +17,14 @@ export async function loadModuleTask(def: ModuleTaskDef): Promise<AnyFn> {
     // own tasks. Once an import was tried, its outcome decides, even a failed one.
     const known = registeredTask(def.url, def.name);
     if (known) return known as AnyFn;
-    refuseCallerMain(def.url);
     // A failure is kept, not retried: re-importing a module whose top-level code threw can
     // resolve with a half-evaluated module (Node, modules with top-level await), and would run
     // tasks from it. Every task of the module fails the same way instead.
-    loading = (import(def.url) as Promise<Record<string, unknown>>).catch((error: unknown) => {
-      throw moduleLoadError(def.url, error);
+    const imported = isProgramEntry(def.url)
+      ? importEntryModule(def.url)
+      : (import(def.url) as Promise<Record<string, unknown>>);
+    loading = imported.catch((error: unknown) => {
+      throw error instanceof TaskModuleError ? error : moduleLoadError(def.url, error);
     });
     modules.set(def.url, loading);
   }

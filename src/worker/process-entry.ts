@@ -23,6 +23,8 @@ export const REPORT_FD = 4;
 /** What a process worker writes to REPORT_FD as it dies. */
 export interface DeathReport {
   running: number[] | null;
+  /** tasks taken off the queue since the worker started (see running-slots.ts) */
+  taken?: number;
   error?: { name: string; message: string; stack?: string; code?: unknown };
 }
 
@@ -38,7 +40,10 @@ export function startProcessWorker(): void {
   const report = (error?: unknown) => {
     if (reported) return;
     reported = true;
-    const death: DeathReport = { running: runtime.runningTasks() ?? null };
+    const death: DeathReport = {
+      running: runtime.runningTasks() ?? null,
+      taken: runtime.takenTasks(),
+    };
     if (error instanceof Error) {
       death.error = {
         name: error.name,

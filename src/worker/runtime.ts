@@ -13,10 +13,18 @@ import { adoptHolderId } from '../sync/holder.js';
 import { reviveSyncArgs } from '../sync/revive.js';
 import type { TaskDef } from '../tasks/types.js';
 import { isThenable, runChunk } from './chunk.js';
+import { claim } from './claims.js';
 import { compileInline } from './compile.js';
 import { eventLoopUtilization } from './elu.js';
+import { adoptProgramEntry } from './entry-guard.js';
 import { loadModuleTask } from './load-module.js';
-import { markRunning, RUNNING_SLOTS, readRunning, unmarkRunning } from './running-slots.js';
+import {
+  markRunning,
+  RUNNING_LENGTH,
+  readRunning,
+  readTaken,
+  unmarkRunning,
+} from './running-slots.js';
 
 type AnyFn = (...args: any[]) => unknown;
 type Post = (message: FromWorker) => void;
@@ -67,14 +75,22 @@ export class WorkerRuntime {
   /** Tasks the caller aborted or timed out, with the reason their signal carries. */
   readonly #aborted = new Map<number, Error>();
   readonly #runningIds: Float64Array;
+  readonly #claims: Int32Array | undefined;
+  /** Tasks received before the first one in `#queue`: a task's place among all received. */
+  #queueBase = 0;
 
   /**
    * @param running where the ids of the tasks running now are kept (see {@link RunningTasks}):
    *   shared with the caller for threads, so a worker that dies blames only what it ran.
    */
-  constructor(post: Post, running: Float64Array = new Float64Array(RUNNING_SLOTS + 1)) {
+  constructor(
+    post: Post,
+    running: Float64Array = new Float64Array(RUNNING_LENGTH),
+    claims?: Int32Array,
+  ) {
     this.#post = post;
     this.#runningIds = running;
+    this.#claims = claims;
   }
 
   /** Ids of the tasks started and not yet settled, or undefined if too many ran to track. */
@@ -82,10 +98,16 @@ export class WorkerRuntime {
     return readRunning(this.#runningIds);
   }
 
+  /** Tasks taken off the queue so far (see running-slots.ts). */
+  takenTasks(): number {
+    return readTaken(this.#runningIds);
+  }
+
   handle(message: ToWorker): void {
     switch (message.op) {
       case 'init':
         adoptHolderId(message.holderId);
+        adoptProgramEntry(message.entry);
         this.#limit = message.concurrency;
         this.#ready = this.#init(message);
         break;
@@ -108,9 +130,27 @@ export class WorkerRuntime {
         this.#limit = message.concurrency;
         this.#pump();
         break;
+      case 'sync':
+        // Everything posted before this reply reaches the caller before it: whatever the
+        // caller still misses after it, and this worker does not hold, was lost on the way.
+        if (this.#out.length > 0) this.#flush();
+        this.#post({
+          op: 'held',
+          token: message.token,
+          queued: this.#queuedIds(),
+          running: readRunning(this.#runningIds),
+        });
+        break;
       case 'stop':
         break;
     }
+  }
+
+  #queuedIds(): number[] {
+    const ids: number[] = [];
+    for (let at = this.#head; at < this.#queue.length; at += TASK_STRIDE)
+      ids.push(this.#queue[at] as number);
+    return ids;
   }
 
   signalFor(id: number): AbortSignal {
@@ -149,6 +189,11 @@ export class WorkerRuntime {
       const id = queue[at] as number;
       const fnId = queue[at + 1] as number;
       const kind = queue[at + 2] as number;
+      if (this.#claims && !claim(this.#claims, this.#queueBase + at / TASK_STRIDE)) {
+        // The caller took it back for another worker while this one was busy.
+        queue[at + 3] = undefined;
+        continue;
+      }
       const args = reviveSyncArgs(queue[at + 3] as unknown[], kind);
       queue[at + 3] = undefined;
       markRunning(this.#runningIds, id);
@@ -184,6 +229,7 @@ export class WorkerRuntime {
         this.#flush();
     }
     if (this.#head >= queue.length) {
+      this.#queueBase += queue.length / TASK_STRIDE;
       this.#queue = [];
       this.#head = 0;
     }
@@ -252,8 +298,44 @@ export class WorkerRuntime {
     const load: [number, number] = [delta.active, delta.idle];
     try {
       this.#post({ op: 'done', results, busyMs, load });
-    } catch (error) {
-      this.#post({ op: 'done', results: replaceUncloneable(results, error), busyMs, load });
+    } catch {
+      this.#postOneByOne(results, busyMs, load);
+    }
+  }
+
+  /**
+   * A message that would not serialise: each result goes alone, and one that still fails
+   * becomes its own task's CloneError, so the worker lives and no other task is touched.
+   */
+  #postOneByOne(results: unknown[], busyMs: number, load: [number, number]): void {
+    for (let i = 0; i < results.length; i += RESULT_STRIDE) {
+      const one = results.slice(i, i + RESULT_STRIDE);
+      const first = i === 0;
+      const message: FromWorker = {
+        op: 'done',
+        results: one,
+        busyMs: first ? busyMs : 0,
+        load: first ? load : undefined,
+      };
+      try {
+        this.#post(message);
+        continue;
+      } catch (error) {
+        const what = one[1] === ResultStatus.OK ? 'result' : 'error';
+        one[1] = ResultStatus.ERROR;
+        one[2] = unsendable(one[2], what, error);
+      }
+      try {
+        this.#post(message);
+      } catch (error) {
+        one[2] = serializeError(
+          new CloneError(
+            `the task's outcome cannot be sent back from the worker: ${String(error)}`,
+            'result',
+          ),
+        );
+        this.#post(message);
+      }
     }
   }
 
@@ -279,22 +361,18 @@ export class WorkerRuntime {
   }
 }
 
-/** A result that cannot be cloned fails its task alone, with the path to the bad part. */
-function replaceUncloneable(results: unknown[], error: unknown): unknown[] {
-  const out = results.slice();
-  for (let i = 0; i < out.length; i += RESULT_STRIDE) {
-    if (out[i + 1] !== ResultStatus.OK) continue;
-    const found = findUncloneable(out[i + 2], 'result');
-    if (found) {
-      out[i + 1] = ResultStatus.ERROR;
-      out[i + 2] = serializeError(
-        new CloneError(
-          `the task's ${found.path} cannot be sent back from the worker: ${found.reason}`,
-          found.path,
-          error,
-        ),
-      ) satisfies WireError;
-    }
-  }
-  return out;
+/** The error that replaces a result (or a task's error) that cannot be sent back. */
+function unsendable(value: unknown, what: string, error: unknown): WireError {
+  const found = findUncloneable(value, what);
+  const path = found?.path ?? what;
+  const reason = (
+    found?.reason ?? (error instanceof Error ? error.message : String(error))
+  ).replace(/\.+$/, '');
+  return serializeError(
+    new CloneError(
+      `the task's ${path} cannot be sent back from the worker: ${reason}. Results travel by structured clone: return plain data, typed arrays or shared arrays`,
+      path,
+      error,
+    ),
+  );
 }

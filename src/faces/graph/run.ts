@@ -56,7 +56,13 @@ class GraphRun {
   #finished = 0;
   #failed = false;
   #pumping = false;
-  readonly #onAbort = () => this.fail(abortError(this.signal!), -1);
+  /** An abort withdraws the graph's queued nodes and stops its running ones. */
+  readonly #onAbort = () => {
+    const running = [...this.#running];
+    const error = abortError(this.signal!);
+    this.fail(error, -1);
+    for (const task of running) this.host.scheduler.cancel(task, error);
+  };
   readonly resultOf = (call: Delayed) => this.#results[this.#graph.index.get(call)!];
 
   constructor(

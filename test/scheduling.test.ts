@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { asCompleted, Pool } from '../src/index.js';
+
+/** Busy for `ms` in the worker (a CPU-bound call: its event loop reads no message meanwhile). */
+const spinFor = (ms: number) => {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    // spin
+  }
+  return ms;
+};
+
+/**
+ * Work sent ahead to a worker must not wait behind a call that runs far longer than the
+ * calls before it, while another worker is free. Everything here is judged by order and by
+ * side-by-side times, never by a wall-clock bound.
+ */
+describe('scheduling never parks work behind a long call', () => {
+  test('fast calls queued behind a long one on a busy worker finish long before it', async () => {
+    const pool = new Pool({ workers: 2 });
+    try {
+      // warm both workers and teach the scheduler that spin(1) is cheap, so it sends ahead
+      await pool.map(
+        spinFor,
+        Array.from({ length: 20 }, () => 1),
+        { chunksize: 1 },
+      );
+      const started = performance.now();
+      const finished: number[] = [];
+      const long = pool.submit(spinFor, 1_500);
+      const fast = Array.from({ length: 9 }, () =>
+        pool.submit(spinFor, 1).then(() => finished.push(performance.now() - started)),
+      );
+      await Promise.all(fast);
+      await long;
+      const longTook = performance.now() - started;
+      const slowestFast = Math.max(...finished);
+      assert.ok(
+        slowestFast < longTook / 2,
+        `the fast calls finished after ${slowestFast.toFixed(0)} ms, the long one after ${longTook.toFixed(0)} ms`,
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('imapUnordered delivers the fast calls before a long one sent ahead of them', async () => {
+    const pool = new Pool({ workers: 2 });
+    try {
+      await pool.map(
+        spinFor,
+        Array.from({ length: 20 }, () => 1),
+        { chunksize: 1 },
+      );
+      const order: number[] = [];
+      for await (const ms of pool.imapUnordered(spinFor, [1_000, 1, 1, 1, 1, 1, 1], {
+        chunksize: 1,
+      })) {
+        order.push(ms);
+      }
+      assert.equal(order.at(-1), 1_000, `order was ${order.join(', ')}`);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('asCompleted yields the fast futures first', async () => {
+    const pool = new Pool({ workers: 2 });
+    try {
+      await pool.map(
+        spinFor,
+        Array.from({ length: 20 }, () => 1),
+        { chunksize: 1 },
+      );
+      const futures = [1_000, 1, 1, 1, 1, 1].map((ms) => pool.submit(spinFor, ms));
+      const order: number[] = [];
+      for await (const f of asCompleted(futures)) order.push(await f.result());
+      assert.equal(order.at(-1), 1_000, `order was ${order.join(', ')}`);
+    } finally {
+      await pool.close();
+    }
+  });
+});
