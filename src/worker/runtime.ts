@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { findUncloneable } from '../codec/clone-path.js';
 import { serializeError, type WireError } from '../codec/errors.js';
 import {
@@ -22,6 +23,8 @@ type Post = (message: FromWorker) => void;
 
 /** Results are sent at least this often while a long batch runs, so the caller sees progress. */
 const FLUSH_EVERY_MS = 4;
+/** How often a worker tells the pool its heap size (the dashboard's memory column). */
+const HEAP_EVERY_MS = 500;
 
 let currentTask: { runtime: WorkerRuntime; id: number } | undefined;
 const neverAborted = new AbortController().signal;
@@ -50,6 +53,7 @@ export class WorkerRuntime {
   #limit = 1;
   #out: unknown[] = [];
   #lastFlush = 0;
+  #lastHeapAt = Number.NEGATIVE_INFINITY;
   #busyMs = 0;
   #lastElu = performance.eventLoopUtilization();
   #flushScheduled = false;
@@ -241,10 +245,16 @@ export class WorkerRuntime {
     const delta = performance.eventLoopUtilization(elu, this.#lastElu);
     this.#lastElu = elu;
     const load: [number, number] = [delta.active, delta.idle];
+    // Sampled, not sent with every message: reading the heap costs about a microsecond.
+    let heap: number | undefined;
+    if (this.#lastFlush - this.#lastHeapAt >= HEAP_EVERY_MS) {
+      this.#lastHeapAt = this.#lastFlush;
+      heap = getHeapStatistics().used_heap_size;
+    }
     try {
-      this.#post({ op: 'done', results, busyMs, load });
+      this.#post({ op: 'done', results, busyMs, load, heap });
     } catch (error) {
-      this.#post({ op: 'done', results: replaceUncloneable(results, error), busyMs, load });
+      this.#post({ op: 'done', results: replaceUncloneable(results, error), busyMs, load, heap });
     }
   }
 
