@@ -38,13 +38,15 @@ test('the dashboard shows counts, workers and errors in a browser, and updates w
       { chunksize: 100 },
     );
     await assert.rejects(pool.apply(faults.fail, 'the disk is full'));
-    await page.waitForFunction(() => document.body.innerText.includes('the disk is full'));
+    await page.waitForFunction(() =>
+      ((globalThis as any).document.body.innerText as string).includes('the disk is full'),
+    );
     let text = await page.innerText('body');
     assert.equal(countOf(text, 'completed'), pool.stats().completed);
     assert.equal(countOf(text, 'failed'), 1);
     assert.equal(countOf(text, 'queued'), 0);
     const rows = await page.$$eval('tr[data-worker-id]', (trs) =>
-      trs.map((tr) => (tr as HTMLElement).innerText),
+      trs.map((tr) => (tr as unknown as { innerText: string }).innerText),
     );
     assert.equal(rows.length, workerIds.size);
     for (const id of workerIds) {
@@ -58,7 +60,7 @@ test('the dashboard shows counts, workers and errors in a browser, and updates w
 
     // Live: more work shows up on the same page, with no navigation in between.
     await page.evaluate(() => {
-      (window as unknown as { marker: number }).marker = 42;
+      (globalThis as any).marker = 42;
     });
     const before = countOf(text, 'completed');
     await pool.map(
@@ -68,10 +70,12 @@ test('the dashboard shows counts, workers and errors in a browser, and updates w
     );
     await page.waitForFunction(
       (n) =>
-        /completed\s+([\d,]+)/.exec(document.body.innerText)?.[1].replace(/,/g, '') === String(n),
+        /completed\s+([\d,]+)/
+          .exec((globalThis as any).document.body.innerText)?.[1]
+          .replace(/,/g, '') === String(n),
       before + 10,
     );
-    assert.equal(await page.evaluate(() => (window as unknown as { marker: number }).marker), 42);
+    assert.equal(await page.evaluate(() => (globalThis as any).marker), 42);
     text = await page.innerText('body');
     assert.equal(countOf(text, 'completed'), before + 10);
     assert.ok(
@@ -86,7 +90,9 @@ test('the dashboard shows counts, workers and errors in a browser, and updates w
     await pool.apply(faults.value, 1);
     await second.waitForFunction(
       (n) =>
-        /completed\s+([\d,]+)/.exec(document.body.innerText)?.[1].replace(/,/g, '') === String(n),
+        /completed\s+([\d,]+)/
+          .exec((globalThis as any).document.body.innerText)?.[1]
+          .replace(/,/g, '') === String(n),
       before + 11,
     );
     const started = Date.now();

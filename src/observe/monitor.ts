@@ -33,7 +33,8 @@ export interface WorkerRow {
 export interface ErrorRow {
   at: number;
   name: string;
-  workerId?: number;
+  /** A pool's worker id; a cluster worker's `host:pid`. */
+  workerId?: number | string;
   message: string;
 }
 

@@ -28,8 +28,8 @@ export interface Dashboard {
 }
 
 /** What a dashboard serves: snapshots, the first whole, later ones with what is new since `cursor`. */
-export interface SnapshotSource {
-  snapshot(cursor: number | undefined): { pools: PageSnapshot[]; cursor: number };
+export interface SnapshotSource<C = unknown> {
+  snapshot(cursor: C | undefined): { pools: PageSnapshot[]; cursor: C };
   stop(): void | Promise<void>;
 }
 
@@ -37,23 +37,23 @@ export interface SnapshotSource {
 const MAX_BACKLOG = 8 * 1024 * 1024;
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
-interface Client {
+interface Client<C> {
   res: ServerResponse;
-  cursor: number | undefined;
+  cursor: C | undefined;
 }
 
 /** Serves one page and a Server-Sent Events stream of snapshots from `source`. */
-export async function serveDashboard(
+export async function serveDashboard<C>(
   title: string,
-  source: SnapshotSource,
+  source: SnapshotSource<C>,
   options: DashboardOptions,
 ): Promise<Dashboard> {
   const { port, host, token, intervalMs } = checkOptions(options);
-  const clients = new Set<Client>();
+  const clients = new Set<Client<C>>();
   const sockets = new Set<Socket>();
   const page = pageHtml(title, { live: true });
 
-  const send = (client: Client) => {
+  const send = (client: Client<C>) => {
     const { pools, cursor } = source.snapshot(client.cursor);
     const type = client.cursor === undefined ? 'full' : 'delta';
     client.cursor = cursor;
@@ -97,7 +97,7 @@ export async function serveDashboard(
         connection: 'keep-alive',
       });
       res.write('retry: 2000\n\n');
-      const client: Client = { res, cursor: undefined };
+      const client: Client<C> = { res, cursor: undefined };
       clients.add(client);
       const drop = () => clients.delete(client);
       res.on('close', drop);
