@@ -36,14 +36,14 @@ const profile = mkdtempSync(join(tmpdir(), 'spindle-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: '/usr/bin/chromium',
   headless: true,
-  viewport: { width: 1100, height: 1400 },
+  viewport: { width: 1000, height: 1000 },
   args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'],
 });
 try {
   const page = await context.newPage();
   await page.goto(await url);
   await new Promise((r) => setTimeout(r, Number(values.after) * 1000));
-  await page.screenshot({ path: values.out, fullPage: true });
+  await page.screenshot({ path: values.out });
   console.error(`saved ${values.out}`);
 } finally {
   await context.close();
