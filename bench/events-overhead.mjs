@@ -7,7 +7,8 @@
  *
  *   npm run build && node bench/events-overhead.mjs [--n 100000] [--rounds 7] [--base DIR]
  *
- * Prints per row the median (min–max) in ms and the median of the per-round ratios to raw.
+ * Prints per row the median (min–max) wall time in ms and the median of the per-round ratios to
+ * raw, then the median CPU time of the process (every thread) and its ratio to raw.
  */
 
 import { pathToFileURL } from 'node:url';
@@ -31,10 +32,15 @@ function callEach(call) {
   return Promise.all(pending);
 }
 
+/** Wall ms, and the CPU ms of the whole process (all threads): steadier on a busy machine. */
+const cpu = [];
 async function timed(call) {
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const out = await callEach(call);
   const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  cpu.push((c.user + c.system) / 1000);
   if (out.length !== N || out[N - 1] !== N - 1) throw new Error('wrong results');
   return ms;
 }
@@ -75,10 +81,12 @@ const run = {
 // One untimed warm-up of each, then the rounds; the order turns each round.
 for (const name of Object.keys(rows)) await run[name]();
 const names = Object.keys(rows);
+const cpuRows = Object.fromEntries(names.map((n) => [n, []]));
 for (let round = 0; round < ROUNDS; round++) {
   for (let i = 0; i < names.length; i++) {
     const name = names[(i + round) % names.length];
     rows[name].push(await run[name]());
+    cpuRows[name].push(cpu.at(-1));
   }
 }
 if (heard !== N * (ROUNDS + 1)) throw new Error(`the listener heard ${heard} items`);
@@ -91,8 +99,9 @@ console.log(`W1 events overhead: ${N} submits, 2 workers, ${ROUNDS} rounds`);
 for (const name of names) {
   const ms = rows[name];
   const ratios = ms.map((m, i) => m / rows.raw[i]);
+  const cpuMs = cpuRows[name];
   console.log(
-    `${name.padEnd(32)} ${median(ms).toFixed(0).padStart(6)} ms (${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)})   ×raw ${median(ratios).toFixed(2)}`,
+    `${name.padEnd(32)} ${median(ms).toFixed(0).padStart(6)} ms (${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)})   ×raw ${median(ratios).toFixed(2)}   CPU ${median(cpuMs).toFixed(0)} ms (×raw ${median(cpuMs.map((c, i) => c / cpuRows.raw[i])).toFixed(2)})`,
   );
 }
 await raw.close();

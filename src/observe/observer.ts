@@ -113,17 +113,30 @@ export class PoolObserver implements SchedulerObserver {
     return this.#sinks.size > 0 || this.#listeners.has(event);
   }
 
+  /** The hot path of a listened pool: no closures, no copies unless a `once` listener is due. */
   #emit<E extends PoolEventName>(event: E, ...args: PoolEventMap[E]): void {
-    for (const sink of this.#sinks) {
-      const method = (sink as Record<string, AnyListener | undefined>)[event];
-      if (method) guard(() => method.apply(sink, args), 'the dashboard', event);
+    const arg = args[0];
+    if (this.#sinks.size > 0) {
+      for (const sink of this.#sinks) {
+        const method = (sink as Record<string, AnyListener | undefined>)[event];
+        if (!method) continue;
+        try {
+          method.call(sink, arg);
+        } catch (error) {
+          warn(error, 'the dashboard', event);
+        }
+      }
     }
     const list = this.#listeners.get(event);
     if (!list) return;
+    if (list.length === 1 && !list[0].once) {
+      call(list[0].fn, event, arg);
+      return;
+    }
     // A copy: a listener may add or remove listeners while this runs.
     for (const entry of list.slice()) {
       if (entry.once) this.off(event, entry.fn);
-      guard(() => entry.fn(...args), 'a pool listener', event);
+      call(entry.fn, event, arg);
     }
   }
 
@@ -147,7 +160,7 @@ export class PoolObserver implements SchedulerObserver {
     this.#started.delete(task.id);
     if (!this.#wants('taskEnd')) return;
     const startPerf = performance.now() - runMs;
-    this.#emit('taskEnd', {
+    const event: TaskEndEvent = {
       taskId: task.id,
       name: this.#name(task.spec),
       workerId,
@@ -156,9 +169,10 @@ export class PoolObserver implements SchedulerObserver {
       durationMs: runMs,
       waitMs: Math.max(0, startPerf - task.enqueuedAt),
       ok,
-      // A task's error arrives serialized; rebuilt here only for listeners (failures are rare).
-      ...(ok ? {} : { error: rebuildError(error as any) }),
-    });
+    };
+    // A task's error arrives serialized; rebuilt here only for listeners (failures are rare).
+    if (!ok) event.error = rebuildError(error as any);
+    this.#emit('taskEnd', event);
   }
 
   taskFailed(task: Task, error: unknown): void {
@@ -271,21 +285,34 @@ function checkListener(event: unknown, fn: unknown): asserts event is PoolEventN
   }
 }
 
+function call(fn: AnyListener, event: PoolEventName, arg: unknown): void {
+  try {
+    if (event === 'drain') fn();
+    else fn(arg);
+  } catch (error) {
+    warn(error, 'a pool listener', event);
+  }
+}
+
+function guard(run: () => void, who: string, event: string): void {
+  try {
+    run();
+  } catch (error) {
+    warn(error, who, event);
+  }
+}
+
 /**
  * A listener runs inside the scheduler's result handling: if it threw there, one bad listener
  * would stall every task of the pool, or surface as an uncaught exception far from its cause.
  * It is reported as a process warning instead (`SPINDLE_LISTENER_ERROR`), and the pool goes on.
  */
-function guard(run: () => void, who: string, event: string): void {
-  try {
-    run();
-  } catch (error) {
-    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    process.emitWarning(`${who} for '${event}' threw: ${firstLine(error)}`, {
-      code: 'SPINDLE_LISTENER_ERROR',
-      detail,
-    });
-  }
+function warn(error: unknown, who: string, event: string): void {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.emitWarning(`${who} for '${event}' threw: ${firstLine(error)}`, {
+    code: 'SPINDLE_LISTENER_ERROR',
+    detail,
+  });
 }
 
 function firstLine(error: unknown): string {
