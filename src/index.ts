@@ -79,6 +79,18 @@ export {
 export { type ParallelForOptions, parallelFor } from './faces/parallel-for.js';
 export { Pool, type PoolOptions, type SubmitOptions } from './faces/pool.js';
 export { SpawnedWorker, type SpawnOptions, spawn } from './faces/spawn.js';
+export type {
+  PoolEventMap,
+  PoolEventName,
+  PoolListener,
+  TaskEndEvent,
+  TaskStartEvent,
+  WorkerCreateEvent,
+  WorkerExitEvent,
+  WorkerExitReason,
+} from './observe/events.js';
+export { performanceReport } from './observe/report.js';
+export type { Dashboard, DashboardOptions } from './observe/server.js';
 export { Barrier } from './sync/barrier.js';
 export { Channel, type ChannelOptions } from './sync/channel.js';
 export { Lock } from './sync/lock.js';

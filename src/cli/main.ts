@@ -84,6 +84,8 @@ Examples:
     .option('-q, --quick', 'small inputs: a smoke test that takes a few seconds')
     .option('--out <dir>', 'where the Mandelbrot PNG files go', 'spindle-demo')
     .option('-j, --jobs <n>', 'workers per pool (default: one per core)', positiveInt)
+    .option('--dashboard-port <n>', 'port of the live dashboard (default: any free port)', port)
+    .option('--no-dashboard', 'do not serve the live dashboard')
     .addHelpText(
       'after',
       `
@@ -94,7 +96,14 @@ fits it best; every result is checked against the sequential answer.`,
     .action(async (names: string[], options) => {
       const { runDemo } = await import('../demo/run.js');
       done(
-        await runDemo({ names, quick: options.quick, outDir: options.out, workers: options.jobs }),
+        await runDemo({
+          names,
+          quick: options.quick,
+          outDir: options.out,
+          workers: options.jobs,
+          dashboard: options.dashboard,
+          dashboardPort: options.dashboardPort,
+        }),
       );
     });
 
@@ -144,12 +153,34 @@ Example:
       done(await workerCommand(options));
     });
 
+  program
+    .command('dashboard')
+    .description(
+      'serve a live web page of a Redis cluster: workers, queue depth, throughput, failures',
+    )
+    .requiredOption('--redis <url>', 'the Redis server, for example redis://10.0.0.5:6379')
+    .option('--queue <name>', 'the queue to watch', 'spindle')
+    .option('--port <n>', 'port to listen on (default: any free port)', port, 0)
+    .option('--host <address>', 'address to bind (default 127.0.0.1: this machine only)')
+    .option('--token <token>', 'require this token on every request (set one for any other host)')
+    .action(async (options) => {
+      const { dashboardCommand } = await import('./cluster-dashboard.js');
+      done(await dashboardCommand(options));
+    });
+
   return program;
 }
 
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1.');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('expected a port from 0 to 65535.');
   return n;
 }
 

@@ -11,6 +11,7 @@ import {
   TimeoutError,
   WorkerStartError,
 } from '../errors.js';
+import type { SchedulerObserver, StopReason } from '../observe/hooks.js';
 import { allocateHolderId } from '../sync/holder.js';
 import { releaseHeldBy } from '../sync/registry.js';
 import type { TaskSpec } from '../tasks/types.js';
@@ -83,6 +84,8 @@ export class Scheduler {
 
   /** Hears each worker's event-loop load with its results (the `concurrency: 'auto'` controller). */
   onLoad: ((load: [active: number, idle: number], busyMs: number) => void) | undefined;
+  /** Pool events, the dashboard and reports (src/observe/); undefined while nobody watches. */
+  observer: SchedulerObserver | undefined;
 
   constructor(options: SchedulerOptions) {
     this.options = options;
@@ -94,6 +97,13 @@ export class Scheduler {
 
   get queued(): number {
     return this.#queued;
+  }
+
+  /** Tasks handed to workers and not yet answered. */
+  get inFlight(): number {
+    let n = 0;
+    for (const slot of this.#slots) n += slot.inflight.size;
+    return n;
   }
 
   /** Queues one task; its sink hears the outcome. Throws if the pool is closed or the queue full. */
@@ -182,6 +192,7 @@ export class Scheduler {
     const slots = this.#slots.splice(0);
     for (const slot of slots) {
       slot.stopping = true;
+      this.observer?.workerStopping(slot.id, 'close');
       for (const task of slot.inflight.values()) {
         this.#fail(task, new PoolClosedError('the pool was terminated while this task ran'));
       }
@@ -363,8 +374,10 @@ export class Scheduler {
     } catch (error) {
       this.#sendOneByOne(slot, tasks, defs, error);
     }
+    const observer = this.observer;
     for (const task of tasks) {
       this.#waitTimes.record(now - task.enqueuedAt);
+      observer?.taskStart(task, slot.id, now);
       task.sink.onStart();
       if (task.timeout !== undefined) {
         task.timer = setTimeout(() => guard(() => this.#expire(task)), task.timeout);
@@ -487,6 +500,7 @@ export class Scheduler {
             guard(() => {
               // A dead worker never releases the locks it held: free them (marked abandoned) now.
               releaseHeldBy(holderId);
+              this.observer?.workerExit(id, exit);
               this.#onExit(slot!, exit);
             }),
           messageError: (error) => guard(() => this.#resync(slot!, error)),
@@ -501,6 +515,7 @@ export class Scheduler {
     }
     slot = newSlot(id, channel);
     this.#slots.push(slot);
+    this.observer?.workerCreate(id, channel.threadId, channel.pid);
   }
 
   /**
@@ -564,6 +579,7 @@ export class Scheduler {
       case 'done':
         this.#onResults(slot, message.results);
         if (this.onLoad && message.load) this.onLoad(message.load, message.busyMs);
+        this.observer?.workerReport(slot.id, message.heap);
         break;
       case 'held':
         this.#onHeld(slot, message);
@@ -583,7 +599,9 @@ export class Scheduler {
       this.#runTimes.record(ms);
       this.#learn(task, ms);
       this.#finish(task);
-      if (results[i + 1] === ResultStatus.OK) {
+      const ok = results[i + 1] === ResultStatus.OK;
+      this.observer?.taskEnd(task, slot.id, ms, ok, results[i + 2]);
+      if (ok) {
         this.#completed++;
         task.sink.onResult(results[i + 2]);
       } else {
@@ -600,7 +618,7 @@ export class Scheduler {
     if (slot.hasZombies) slot.hasZombies = [...slot.inflight.values()].some((t) => t.zombie);
     const max = this.options.maxTasksPerWorker;
     if (max !== undefined && slot.tasksRun >= max && !slot.stopping) {
-      this.#retire(slot);
+      this.#retire(slot, 'maxTasksPerWorker');
     } else {
       this.#markIdleIfEmpty(slot);
     }
@@ -625,15 +643,16 @@ export class Scheduler {
     if (idle !== undefined && !slot.idleTimer) {
       slot.idleTimer = setTimeout(() => {
         slot.idleTimer = undefined;
-        if (slot.inflight.size === 0) guard(() => this.#retire(slot));
+        if (slot.inflight.size === 0) guard(() => this.#retire(slot, 'idle'));
       }, idle);
       slot.idleTimer.unref();
     }
   }
 
   /** Stops a worker on purpose (idle, recycled); the pool starts another on demand. */
-  #retire(slot: Slot): void {
+  #retire(slot: Slot, reason: StopReason): void {
     slot.stopping = true;
+    this.observer?.workerStopping(slot.id, reason);
     this.#removeSlot(slot);
     const requeue = [...slot.inflight.values()];
     slot.inflight.clear();
@@ -655,6 +674,7 @@ export class Scheduler {
       cause,
     );
     slot.stopping = true;
+    this.observer?.workerStopping(slot.id, 'initFailed');
     this.#removeSlot(slot);
     void slot.channel.terminate();
     this.#failQueued(error);
@@ -764,6 +784,7 @@ export class Scheduler {
     slot.hasZombies = true;
     this.#finish(task);
     if (!cancelled) this.#failed++;
+    this.observer?.taskFailed(task, error);
     task.sink.onError(error, cancelled);
     try {
       slot.channel.send({ op: 'abort', ids: [task.id], timeout: !cancelled });
@@ -776,7 +797,7 @@ export class Scheduler {
       // would kill, and re-run, the task ahead of it. Look again once that one has had time.
       const running = slot.channel.running?.();
       if (running && !running.includes(task.id)) setTimeout(check, GRACE_MS).unref();
-      else this.#retire(slot);
+      else this.#retire(slot, 'timeout');
     };
     setTimeout(() => guard(check), GRACE_MS).unref();
   }
@@ -784,6 +805,7 @@ export class Scheduler {
   #fail(task: Task, error: unknown): void {
     this.#finish(task);
     this.#failed++;
+    this.observer?.taskFailed(task, error);
     task.sink.onError(error);
     // Every way a task settles may be the last thing a close() waits for.
     this.#checkClosed();
@@ -816,11 +838,15 @@ export class Scheduler {
   }
 
   #checkClosed(): void {
+    this.observer?.settled();
     if (!this.#closing || this.#closed || this.#terminating || this.#queued > 0) return;
     for (const slot of this.#slots) if (slot.inflight.size > 0) return;
     this.#closed = true;
     const slots = this.#slots.splice(0);
-    for (const slot of slots) slot.stopping = true;
+    for (const slot of slots) {
+      slot.stopping = true;
+      this.observer?.workerStopping(slot.id, 'close');
+    }
     void Promise.all(slots.map((slot) => slot.channel.terminate()))
       .then(() => this.options.backend.close?.())
       .then(() => this.#finishClose());

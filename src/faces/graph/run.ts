@@ -4,7 +4,9 @@ import { Deque } from '../../engine/deque.js';
 import type { TaskSink } from '../../engine/future.js';
 import type { Scheduler, Task } from '../../engine/scheduler.js';
 import { CancelledError, UnsupportedError } from '../../errors.js';
+import { trackCall } from '../../observe/calls.js';
 import { Delayed } from '../delayed.js';
+import type { ProgressReporter } from '../map.js';
 import { collectGraph, type Graph, materialize } from './collect.js';
 
 /** What a graph run needs from its pool. */
@@ -56,6 +58,8 @@ class GraphRun {
   #finished = 0;
   #failed = false;
   #pumping = false;
+  /** Shows the run on a dashboard watching the pool; undefined otherwise. */
+  #reporter: ProgressReporter | undefined;
   /** An abort withdraws the graph's queued nodes and stops its running ones. */
   readonly #onAbort = () => {
     const running = [...this.#running];
@@ -106,7 +110,9 @@ class GraphRun {
       return;
     }
     this.signal?.addEventListener('abort', this.#onAbort, { once: true });
-    if (this.#graph.nodes.length === 0) this.#complete();
+    const n = this.#graph.nodes.length;
+    this.#reporter = trackCall(this.host.scheduler, 'compute', 'compute', undefined, n);
+    if (n === 0) this.#complete();
     else this.pump();
   }
 
@@ -137,6 +143,7 @@ class GraphRun {
     if (task) this.#running.delete(task);
     this.#results[at] = this.#consumers[at] > 0 ? value : undefined;
     this.#finished++;
+    this.#reporter?.update(this.#finished, 0, this.#graph.nodes.length);
     const waitingFor = this.#waitingFor;
     for (const next of this.#graph.nodes[at].dependents)
       if (--waitingFor[next] === 0) this.#ready.push(next);
@@ -147,6 +154,8 @@ class GraphRun {
   fail(error: unknown, at: number): void {
     if (this.#failed) return;
     this.#failed = true;
+    this.#reporter?.update(this.#finished, 1, this.#graph.nodes.length);
+    this.#reporter?.finish();
     this.signal?.removeEventListener('abort', this.#onAbort);
     for (const task of this.#running) task.cancelQueued();
     this.#running.clear();
@@ -172,6 +181,7 @@ class GraphRun {
   }
 
   #complete(): void {
+    this.#reporter?.finish();
     this.signal?.removeEventListener('abort', this.#onAbort);
     this.resolve(this.values.map((value) => materialize(value, this.resultOf)));
   }
