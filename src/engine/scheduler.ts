@@ -152,7 +152,12 @@ export class Scheduler {
     return new Promise((resolve) => this.#spaceWaiters.push(resolve));
   }
 
+  /**
+   * Withdraws a task that has not started: queued here, or sent ahead to a worker that has not
+   * begun it (taken back through shared memory, threads only). False once it runs.
+   */
   cancelQueued(task: Task): boolean {
+    if (task.state === DISPATCHED) return this.#withdrawSent(task);
     if (task.state !== QUEUED) return false;
     task.state = SETTLED;
     this.#queued--;
@@ -768,9 +773,25 @@ export class Scheduler {
       return;
     }
     if (task.state === DISPATCHED) {
+      if (this.#withdrawSent(task)) {
+        task.sink.onError(reason, true);
+        return;
+      }
       this.#cancelled++;
       this.#stopRunning(task, reason, true);
     }
+  }
+
+  #withdrawSent(task: Task): boolean {
+    const slot = task.slot;
+    const claims = slot?.channel.claims;
+    if (!slot || !claims || task.zombie || !takeBack(claims, task.sentAs)) return false;
+    slot.inflight.delete(task.id);
+    slot.inflightCost -= task.cost;
+    this.#cancelled++;
+    this.#finish(task);
+    this.#afterResults(slot);
+    return true;
   }
 
   /**
