@@ -15,6 +15,8 @@ export interface GraphHost {
   readonly prepare: PrepareContext | undefined;
 }
 
+type LocalRun = (host: GraphHost, signal: AbortSignal | undefined) => Promise<unknown>;
+
 /** Properties added to a node's error so the caller can tell which call failed, and why it ran. */
 export interface GraphErrorInfo {
   /** Labels (`name#id`) from the call you asked for down to the one that failed. */
@@ -150,6 +152,16 @@ class GraphRun {
 
   #submit(at: number): void {
     const node = this.#graph.nodes[at];
+    // A node that runs its own tasks on this pool (a bag's reduction) runs here, not on a worker.
+    const local = (node.call as { _runLocal?: LocalRun })._runLocal;
+    if (local) {
+      const sink = new NodeSink(this, at);
+      local.call(node.call, this.host, this.signal).then(
+        (value) => sink.onResult(value),
+        (error) => sink.onError(error),
+      );
+      return;
+    }
     let args = node.call.args;
     if (node.deps.length > 0) {
       args = args.map((arg, i) =>
