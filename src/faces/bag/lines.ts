@@ -27,17 +27,18 @@ export interface BlockSource {
   readonly encoding: LineEncoding;
 }
 
+/** Feeds the block's lines to `onLine`; resolves true if it asked to stop. */
 export async function readBlock(
   source: BlockSource,
   onLine: OnLine,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<boolean> {
   const { path, end, encoding } = source;
   const file = await open(path, 'r');
   try {
     let buf: Buffer = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(64, end - source.start + 64)));
     let pos = await firstLineStart(file, source.start, buf);
-    if (pos < 0 || pos >= end) return;
+    if (pos < 0 || pos >= end) return false;
     let first = pos === 0 && encoding === 'utf8';
     // buf[0, filled) holds the bytes from file offset `pos`; every line in it starts before `end`.
     let filled = 0;
@@ -46,8 +47,7 @@ export async function readBlock(
       if (filled === buf.length) buf = grow(buf, filled);
       const { bytesRead } = await file.read(buf, filled, buf.length - filled, pos + filled);
       if (bytesRead === 0) {
-        if (filled > 0) await emit(text(buf, encoding, 0, filled, first), onLine, true);
-        return;
+        return filled > 0 && (await emit(text(buf, encoding, 0, filled, first), onLine, true));
       }
       filled += bytesRead;
       let limit: number;
@@ -63,7 +63,8 @@ export async function readBlock(
       if (limit > 0) {
         const lines = text(buf, encoding, 0, limit, first);
         first = false;
-        if ((await emit(lines, onLine, false)) || last) return;
+        if (await emit(lines, onLine, false)) return true;
+        if (last) return false;
         buf.copy(buf, 0, limit, filled);
         pos += limit;
         filled -= limit;
@@ -74,13 +75,13 @@ export async function readBlock(
   }
 }
 
-/** Reads a gzip file as one partition, streaming through zlib. */
+/** Reads a gzip file as one partition, streaming through zlib; resolves true if stopped early. */
 export async function readGzip(
   path: string,
   encoding: LineEncoding,
   onLine: OnLine,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<boolean> {
   const stream = createReadStream(path).pipe(createGunzip());
   let carry: Buffer | undefined;
   let first = encoding === 'utf8';
@@ -96,10 +97,13 @@ export async function readGzip(
       carry = limit < buf.length ? Buffer.from(buf.subarray(limit)) : undefined;
       const lines = text(buf, encoding, 0, limit, first);
       first = false;
-      if (await emit(lines, onLine, false)) return;
+      if (await emit(lines, onLine, false)) return true;
     }
-    if (carry && carry.length > 0)
-      await emit(text(carry, encoding, 0, carry.length, first), onLine, true);
+    return (
+      carry !== undefined &&
+      carry.length > 0 &&
+      (await emit(text(carry, encoding, 0, carry.length, first), onLine, true))
+    );
   } finally {
     stream.destroy();
   }

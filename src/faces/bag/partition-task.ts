@@ -59,28 +59,16 @@ async function feed(
   push: (x: unknown) => LineResult,
   signal: AbortSignal,
 ): Promise<boolean> {
-  let stopped = false;
-  const onLine = (line: unknown): LineResult => {
-    const r = push(line);
-    if (r === STOP) stopped = true;
-    else if (r !== undefined)
-      return Promise.resolve(r).then((v) => {
-        if (v === STOP) stopped = true;
-        return v as LineResult;
-      });
-    return r;
-  };
-  if (source.kind === 'block') await readBlock(source, onLine, signal);
-  else if (source.kind === 'gzip') await readGzip(source.path, source.encoding, onLine, signal);
-  else {
-    const items = source.items;
-    for (let i = 0; i < items.length && !stopped; i++) {
-      const r = onLine(items[i]);
-      if (r !== undefined && r !== STOP) await r;
-      if ((i & 1023) === 1023) signal.throwIfAborted();
-    }
+  if (source.kind === 'block') return readBlock(source, push, signal);
+  if (source.kind === 'gzip') return readGzip(source.path, source.encoding, push, signal);
+  const items = source.items;
+  for (let i = 0; i < items.length; i++) {
+    let r = push(items[i]);
+    if (r !== undefined && r !== STOP) r = (await r) as LineResult;
+    if (r === STOP) return true;
+    if ((i & 1023) === 1023) signal.throwIfAborted();
   }
-  return stopped;
+  return false;
 }
 
 async function makeSink(wire: SinkWire): Promise<Sink> {
