@@ -1,8 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import {
   bag,
@@ -18,6 +29,7 @@ import {
 } from '../src/index.js';
 import { bagTasks as t } from './fixtures/bag-tasks.js';
 
+const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'spindle-bag-'));
 let fileNo = 0;
 function file(text: string | Buffer, name = `f${fileNo++}.txt`): string {
@@ -35,6 +47,17 @@ function expectedLines(text: string): string[] {
   return parts.map((p, i) =>
     (i < parts.length - 1 || endsWithNewline) && p.endsWith('\r') ? p.slice(0, -1) : p,
   );
+}
+
+/** This process's I/O counters: bytes it read and wrote through system calls (files, pipes). */
+function callerIo(): { rchar: number; wchar: number } {
+  const fields = Object.fromEntries(
+    readFileSync('/proc/self/io', 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(': ')),
+  );
+  return { rchar: Number(fields.rchar), wchar: Number(fields.wchar) };
 }
 
 /** A small deterministic generator (mulberry32), so a failing case can be re-run. */
@@ -116,6 +139,41 @@ describe('bags', () => {
     assert.equal(b.npartitions, 4);
     assert.deepEqual(await b.compute({ pool }), ['plain', ...expectedLines(text)]);
     assert.deepEqual(await bag.readText(gz).take(1, { pool }), ['zipped one']);
+  });
+
+  test('a gzip file larger than one zlib chunk keeps lines whole across chunks', async () => {
+    const lines = Array.from({ length: 40_000 }, (_, i) => `line ${i} é 😀`);
+    const text = `${lines.join('\r\n')}\r\n`;
+    const gz = file(gzipSync(Buffer.from(text)), 'many.txt.gz');
+    assert.deepEqual(await bag.readText(gz).compute({ pool }), lines);
+  });
+
+  test('a line longer than the read buffer stays whole, and so do the blocks around it', async () => {
+    const long = 'x'.repeat(3_000_000);
+    const text = `short\n${long}\nafter é\n${long}`;
+    const path = file(text);
+    const lengths = bag.readText(path, { blocksize: '256KiB' }).map(t.len);
+    assert.deepEqual(await lengths.compute({ pool }), [5, 3_000_000, 7, 3_000_000]);
+  });
+
+  test('the caller does not read the file: on processes its own reads stay far below the file size', {
+    skip: !existsSync('/proc/self/io'),
+  }, async () => {
+    const path = file('some words on a line\n'.repeat(400_000));
+    const size = statSync(path).size;
+    const procs = new Pool({ backend: 'processes', workers: 2 });
+    try {
+      const counts = bag.readText(path, { blocksize: '1MiB' }).flatMap(t.words).frequencies();
+      await counts.compute({ pool: procs });
+      const before = callerIo();
+      const got = await counts.compute({ pool: procs });
+      const after = callerIo();
+      assert.equal(got.get('words'), 400_000);
+      const moved = after.rchar - before.rchar + (after.wchar - before.wchar);
+      assert.ok(moved < size / 20, `the caller moved ${moved} bytes for a ${size}-byte file`);
+    } finally {
+      await procs.close();
+    }
   });
 
   test('a UTF-8 byte order mark is not part of the first line; latin1 reads byte by byte', async () => {
@@ -367,6 +425,13 @@ describe('bags', () => {
       [0, 1, 2, 3, 4, 5],
     );
     assert.ok(seen.every((s) => s.total === 5));
+  });
+
+  test('progress: true draws the partitions done on stderr', async () => {
+    const script = fileURLToPath(new URL('./fixtures/bag-progress-script.ts', import.meta.url));
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', script]);
+    assert.equal(stdout.trim(), '15');
+    assert.match(stderr, /6\/6/);
   });
 
   test('a reduction is a lazy call: it works in compute(...) and in delayed arguments', async () => {
