@@ -27,6 +27,7 @@ import {
   Pool,
   type ProgressInfo,
 } from '../src/index.js';
+import { redis } from '../src/redis/index.js';
 import { bagTasks as t } from './fixtures/bag-tasks.js';
 
 const run = promisify(execFile);
@@ -446,6 +447,14 @@ describe('bags', () => {
       4,
     );
     assert.equal(await doubled.compute({ backend: 'processes', workers: 2 }), 20);
+  });
+
+  test('the Redis backend is refused with SPINDLE_UNSUPPORTED before anything is sent', async () => {
+    const backend = redis({ connection: 'redis://127.0.0.1:1' });
+    await assert.rejects(bag.fromSequence([1]).count().compute({ backend }), {
+      code: ErrorCodes.UNSUPPORTED,
+      message: /bags do not run on the redis backend/,
+    });
   });
 
   test('bad arguments fail at the call that gave them', () => {

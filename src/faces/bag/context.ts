@@ -65,14 +65,16 @@ export async function withContext<R>(
 }
 
 /**
- * A partition runs as spindle's own module task, which calls the user's steps by reference;
- * a backend that only runs the task modules it was started with cannot load it.
+ * A partition reads and writes the files its job names. Cluster workers run only the code of
+ * the modules they were started with, and a job that could name any path on them would widen
+ * what a signed job may do; until workers can opt in, bags stay on this machine.
  */
 export function checkBackend(ctx: RunContext): void {
   const backend = ctx.host.backend;
   if (backend.moduleTasksOnly) {
     throw new UnsupportedError(
-      `bags do not run on the ${backend.name} backend yet: use the threads, processes or inline backend`,
+      `bags do not run on the ${backend.name} backend yet: a partition reads and writes files that its job names, ` +
+        'and cluster workers run only the task modules they were started with; use the threads, processes or inline backend',
     );
   }
 }
