@@ -47,7 +47,9 @@ export async function readBlock(
       if (filled === buf.length) buf = grow(buf, filled);
       const { bytesRead } = await file.read(buf, filled, buf.length - filled, pos + filled);
       if (bytesRead === 0) {
-        return filled > 0 && (await emit(text(buf, encoding, 0, filled, first), onLine, true));
+        return (
+          filled > 0 && (await emit(text(buf, encoding, 0, filled, first), onLine, true, signal))
+        );
       }
       filled += bytesRead;
       let limit: number;
@@ -63,7 +65,7 @@ export async function readBlock(
       if (limit > 0) {
         const lines = text(buf, encoding, 0, limit, first);
         first = false;
-        if (await emit(lines, onLine, false)) return true;
+        if (await emit(lines, onLine, false, signal)) return true;
         if (last) return false;
         buf.copy(buf, 0, limit, filled);
         pos += limit;
@@ -97,12 +99,12 @@ export async function readGzip(
       carry = limit < buf.length ? Buffer.from(buf.subarray(limit)) : undefined;
       const lines = text(buf, encoding, 0, limit, first);
       first = false;
-      if (await emit(lines, onLine, false)) return true;
+      if (await emit(lines, onLine, false, signal)) return true;
     }
     return (
       carry !== undefined &&
       carry.length > 0 &&
-      (await emit(text(carry, encoding, 0, carry.length, first), onLine, true))
+      (await emit(text(carry, encoding, 0, carry.length, first), onLine, true, signal))
     );
   } finally {
     stream.destroy();
@@ -113,8 +115,14 @@ export async function readGzip(
  * Feeds the lines of `text` (complete lines, each ending in '\n', unless `tail`: then the
  * last has none). Returns true when the consumer asked to stop.
  */
-async function emit(text: string, onLine: OnLine, tail: boolean): Promise<boolean> {
+async function emit(
+  text: string,
+  onLine: OnLine,
+  tail: boolean,
+  signal: AbortSignal,
+): Promise<boolean> {
   let p = 0;
+  let count = 0;
   const n = text.length;
   while (p < n) {
     let q = text.indexOf('\n', p);
@@ -132,6 +140,8 @@ async function emit(text: string, onLine: OnLine, tail: boolean): Promise<boolea
     if (r === undefined) continue;
     if (r === STOP) return true;
     if ((await r) === STOP) return true;
+    // Async steps can make one buffer of lines take long: an abort is seen between them too.
+    if ((++count & 1023) === 0) signal.throwIfAborted();
   }
   return false;
 }
