@@ -198,6 +198,7 @@ export class Bag<T> {
     ctx: RunContext,
     sinkFor: (index: number) => SinkWire,
     enough?: (prefix: readonly unknown[]) => boolean,
+    ordered?: (value: unknown, index: number) => boolean | undefined,
   ): Promise<unknown[]> {
     checkBackend(ctx);
     const sources = await sourceParts(this.#source, ctx);
@@ -209,7 +210,7 @@ export class Bag<T> {
       steps,
       sink: sinkFor(i),
     }));
-    return runPartitions(ctx, { partitions, enough });
+    return runPartitions(ctx, { partitions, enough, ordered });
   }
 
   #then<R>(step: Step): Bag<R> {

@@ -4,6 +4,7 @@ import { taskSignal } from '../../worker/runtime.js';
 import { resolveTask } from '../../worker/task-ref.js';
 import { type LineResult, readBlock, readGzip, STOP } from './lines.js';
 import { Op, Pipeline, type Sink, type Step } from './pipeline.js';
+import { settleSink } from './settle-sink.js';
 import {
   collectSink,
   countSink,
@@ -97,6 +98,8 @@ async function makeSink(wire: SinkWire): Promise<Sink> {
       return foldBySink(await load(wire.key), await load(wire.binop), wire.initial);
     case 'write':
       return writeSink(wire.path);
+    case 'settle':
+      return settleSink(await load(wire.task), wire.jsonl, wire.keepGoing);
   }
 }
 

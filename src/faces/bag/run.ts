@@ -23,6 +23,11 @@ export interface RunContext {
 export interface RunPlan {
   readonly partitions: readonly PartitionWire[];
   readonly enough?: (ordered: readonly unknown[]) => boolean;
+  /**
+   * Streams instead: each result in partition order, as soon as those before it came, and
+   * not kept (the run resolves with an empty array). Returning true ends the run there.
+   */
+  readonly ordered?: (value: unknown, index: number) => boolean | undefined;
 }
 
 /** Properties added to a partition task's error, which keeps its own class and message. */
@@ -38,7 +43,7 @@ export interface PartitionErrorInfo {
  */
 export function runPartitions(ctx: RunContext, plan: RunPlan): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
-    const { partitions, enough } = plan;
+    const { partitions, enough, ordered } = plan;
     const { scheduler } = ctx.host;
     const total = partitions.length;
     const results: unknown[] = new Array(total);
@@ -60,7 +65,7 @@ export function runPartitions(ctx: RunContext, plan: RunPlan): Promise<unknown[]
       // Stops partitions still running (take has enough, or one failed); their errors are ignored.
       stop.abort(new CancelledError('the bag computation ended'));
       ctx.reporter?.finish();
-      if (error === undefined) resolve(enough ? results.slice(0, prefix) : results);
+      if (error === undefined) resolve(ordered ? [] : enough ? results.slice(0, prefix) : results);
       else reject(error);
     };
     const submit = () => {
@@ -75,8 +80,22 @@ export function runPartitions(ctx: RunContext, plan: RunPlan): Promise<unknown[]
             have[at] = 1;
             done++;
             ctx.reporter?.update(done, 0, total);
-            while (prefix < total && prefix < next && have[prefix] === 1) prefix++;
-            if (done === total || enough?.(results.slice(0, prefix))) finish();
+            let stopNow = false;
+            while (prefix < total && prefix < next && have[prefix] === 1) {
+              if (ordered) {
+                const value = results[prefix];
+                results[prefix] = undefined;
+                try {
+                  stopNow = ordered(value, prefix) === true;
+                } catch (error) {
+                  finish(error);
+                  return;
+                }
+              }
+              prefix++;
+              if (stopNow) break;
+            }
+            if (stopNow || done === total || enough?.(results.slice(0, prefix))) finish();
             else submit();
           },
           onError(error) {

@@ -35,4 +35,11 @@ export type SinkWire =
       readonly binop: TaskDef;
       readonly initial: unknown;
     }
-  | { readonly kind: 'write'; readonly path: string };
+  | { readonly kind: 'write'; readonly path: string }
+  | {
+      /** `spindle run`: the task over each line, each line settling alone (see settle-sink.ts). */
+      readonly kind: 'settle';
+      readonly task: TaskDef;
+      readonly jsonl: boolean;
+      readonly keepGoing: boolean;
+    };
