@@ -171,11 +171,12 @@ async function main(): Promise<void> {
     );
 
     if (BIG) {
-      const content = readFileSync(path);
+      let content: Buffer | undefined = readFileSync(path);
       const fd = openSync(big, 'w');
       let written = 0;
       while (written < 2e9) written += writeSync(fd, content);
       closeSync(fd);
+      content = undefined;
       rmSync(path, { force: true });
       const p = new Pool({ backend: 'processes', workers: 2 });
       await bag.fromSequence([1]).count().compute({ pool: p });
