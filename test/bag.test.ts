@@ -122,12 +122,15 @@ describe('bags', () => {
     assert.equal(bag.readText(a, { blocksize: '1kB' }).npartitions, 3);
     assert.equal(bag.readText(a, { blocksize: '1KiB' }).npartitions, 3);
     assert.equal(bag.readText(a, { blocksize: '0.5KiB' }).npartitions, 5);
+    assert.equal(bag.readText(a, { blocksize: '1k' }).npartitions, 3);
+    assert.equal(bag.readText(a, { blocksize: '2 ki' }).npartitions, 2);
+    assert.equal(bag.readText(a, { blocksize: '600' }).npartitions, 5);
     assert.equal(bag.readText(a).npartitions, 1);
   });
 
   test('a blocksize that is not a size fails at readText', () => {
     const a = file('x\n');
-    for (const blocksize of [0, -1, 1.5, '12 parsecs', 'MiB', '']) {
+    for (const blocksize of [0, -1, 1.5, '12 parsecs', 'MiB', '', '0.1', '3 MiBs']) {
       assert.throws(() => bag.readText(a, { blocksize }), RangeError, String(blocksize));
     }
   });

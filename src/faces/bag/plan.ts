@@ -36,20 +36,15 @@ export interface ReadTextOptions {
   /** Bytes per block: a number, or a string with a unit (`'64MiB'`, the default; `'MB'` is 10^6, `'MiB'` 2^20). */
   blocksize?: number | string;
   /** How bytes decode into lines: `'utf8'` (default), `'latin1'` or `'ascii'`. */
-  encoding?: 'utf8' | 'utf-8' | 'latin1' | 'ascii';
+  encoding?: 'utf8' | 'utf-8' | 'latin1' | 'ascii' | (string & {});
 }
 
-const UNITS: Record<string, number> = {
-  b: 1,
-  kb: 1e3,
-  mb: 1e6,
-  gb: 1e9,
-  tb: 1e12,
-  kib: 2 ** 10,
-  mib: 2 ** 20,
-  gib: 2 ** 30,
-  tib: 2 ** 40,
-};
+/** Case-insensitive, as dask's parse_bytes: `k`/`kB` are 10^3, `Ki`/`KiB` 2^10, and so on. */
+const UNITS: Record<string, number> = { '': 1, b: 1 };
+for (const [i, prefix] of ['k', 'm', 'g', 't'].entries()) {
+  UNITS[prefix] = UNITS[`${prefix}b`] = 1000 ** (i + 1);
+  UNITS[`${prefix}i`] = UNITS[`${prefix}ib`] = 1024 ** (i + 1);
+}
 
 export function parseBlocksize(value: number | string | undefined): number {
   if (value === undefined) return 64 * 2 ** 20;
@@ -57,7 +52,8 @@ export function parseBlocksize(value: number | string | undefined): number {
     if (Number.isInteger(value) && value >= 1) return value;
   } else if (typeof value === 'string') {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
-    const unit = m ? UNITS[(m[2] || 'b').toLowerCase()] : undefined;
+    const key = m?.[2].toLowerCase() ?? '';
+    const unit = m && Object.hasOwn(UNITS, key) ? UNITS[key] : undefined;
     if (m && unit !== undefined) {
       const bytes = Math.floor(Number(m[1]) * unit);
       if (bytes >= 1) return bytes;
@@ -70,8 +66,9 @@ export function parseBlocksize(value: number | string | undefined): number {
 }
 
 function parseEncoding(value: unknown): LineEncoding {
-  if (value === undefined || value === 'utf8' || value === 'utf-8') return 'utf8';
-  if (value === 'latin1' || value === 'ascii') return value;
+  const name = typeof value === 'string' ? value.toLowerCase() : value;
+  if (name === undefined || name === 'utf8' || name === 'utf-8') return 'utf8';
+  if (name === 'latin1' || name === 'ascii') return name;
   throw new RangeErrorWithHint(
     `encoding must be 'utf8', 'latin1' or 'ascii', got ${describe(value)}`,
     'lines are cut at the byte 0x0A, so only encodings that keep it whole are read',
