@@ -460,6 +460,22 @@ describe('bags', () => {
     });
   });
 
+  test('when another node of a graph fails, the partitions of a reduction in it stop', async () => {
+    const log = join(dir, 'graph.log');
+    writeFileSync(log, '');
+    const items = Array.from({ length: 40 }, (_, i) => ({ path: log, i }));
+    const total = bag.fromSequence(items, { partitionSize: 1 }).map(t.recorded).count();
+    const failing = delayed(t.failOn)(7);
+    await assert.rejects(compute(total, failing, { pool }), { message: 'seven is not allowed' });
+    // Left running, 2 workers would start about 14 more partitions in this time.
+    await new Promise((r) => setTimeout(r, 500));
+    const started = readFileSync(log, 'utf8')
+      .split('\n')
+      .filter((e) => e.startsWith('start'));
+    assert.ok(started.length < 10, `${started.length} of 40 partitions started`);
+    assert.equal(await bag.fromSequence([1, 2]).count().compute({ pool }), 2);
+  });
+
   test('bad arguments fail at the call that gave them', () => {
     const b = bag.fromSequence([1]);
     assert.throws(() => b.map(42 as never), TypeError);

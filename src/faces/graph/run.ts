@@ -55,6 +55,8 @@ class GraphRun {
   readonly #consumers: Int32Array;
   readonly #ready = new Deque<number>();
   readonly #running = new Set<Task>();
+  /** Stops nodes that run here (a bag's reduction) once the run has failed or was aborted. */
+  readonly #stopLocal = new AbortController();
   #finished = 0;
   #failed = false;
   #pumping = false;
@@ -146,6 +148,7 @@ class GraphRun {
     this.signal?.removeEventListener('abort', this.#onAbort);
     for (const task of this.#running) task.cancelQueued();
     this.#running.clear();
+    this.#stopLocal.abort(error);
     if (at >= 0) this.#annotate(error, at);
     this.reject(error);
   }
@@ -156,7 +159,7 @@ class GraphRun {
     const local = (node.call as { _runLocal?: LocalRun })._runLocal;
     if (local) {
       const sink = new NodeSink(this, at);
-      local.call(node.call, this.host, this.signal).then(
+      local.call(node.call, this.host, this.#stopLocal.signal).then(
         (value) => sink.onResult(value),
         (error) => sink.onError(error),
       );
