@@ -14,7 +14,10 @@ export type { PartitionErrorInfo } from './run.js';
  *
  * ```ts
  * const counts = await bag
- *   .readText('logs/*.txt' ...)
+ *   .readText(['logs/a.txt', 'logs/b.txt.gz'], { blocksize: '16MiB' })
+ *   .flatMap(tasks.words)
+ *   .frequencies()
+ *   .compute({ workers: 4 }); // Map<string, number>
  * ```
  */
 export const bag = {
