@@ -129,18 +129,33 @@ async function main(): Promise<void> {
     if (!same(await bagWordCount(path, pool), want)) throw new Error('bag counts differ');
     const serial: number[] = [];
     const threads: number[] = [];
+    // CPU time of the whole process (the worker threads included): what the work costs,
+    // whatever share of the cores other processes leave us.
+    const serialCpu: number[] = [];
+    const threadsCpu: number[] = [];
+    const cpuMs = (since: NodeJS.CpuUsage) => {
+      const used = process.cpuUsage(since);
+      return (used.user + used.system) / 1000;
+    };
     for (let r = 0; r < REPS; r++) {
+      let cpu = process.cpuUsage();
       let t = performance.now();
       serialWordCount(path);
       serial.push(performance.now() - t);
+      serialCpu.push(cpuMs(cpu));
+      cpu = process.cpuUsage();
       t = performance.now();
       await bagWordCount(path, pool);
       threads.push(performance.now() - t);
+      threadsCpu.push(cpuMs(cpu));
     }
     await pool.close();
     console.log(`serial loop     ${fmt(median(serial))}  (${serial.map(fmt).join(', ')})`);
     console.log(`bag, 2 threads  ${fmt(median(threads))}  (${threads.map(fmt).join(', ')})`);
     console.log(`speed-up        ${(median(serial) / median(threads)).toFixed(2)}x`);
+    console.log(
+      `CPU time: serial ${fmt(median(serialCpu))}, bag (caller + workers) ${fmt(median(threadsCpu))}; ratio ${(median(serialCpu) / median(threadsCpu)).toFixed(2)}`,
+    );
 
     const procs = new Pool({ backend: 'processes', workers: 2 });
     await bagWordCount(path, procs);
