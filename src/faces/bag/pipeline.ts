@@ -79,6 +79,17 @@ export class Pipeline {
   /** Sends each of `items` on from step `at`, in order, waiting where a step is async. */
   #all(at: number, items: unknown, what: string): LineResult {
     if (Array.isArray(items)) {
+      if (at === this.#steps.length) {
+        // The last step: straight into the reduction, one call per item (word count's path).
+        const sink = this.#sink;
+        for (let i = 0; i < items.length; i++) {
+          const r = sink.add(items[i]);
+          if (r === undefined) continue;
+          if (r === STOP) return STOP;
+          return this.#rest(at, items, i + 1, r);
+        }
+        return undefined;
+      }
       for (let i = 0; i < items.length; i++) {
         const r = this.#from(at, items[i]);
         if (r === undefined) continue;
