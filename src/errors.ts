@@ -23,6 +23,8 @@ export const ErrorCodes = {
   JOB_REFUSED: 'SPINDLE_JOB_REFUSED',
   /** a value was sent on a Channel after it was closed */
   CHANNEL_CLOSED: 'SPINDLE_CHANNEL_CLOSED',
+  /** an input file of a bag is missing or cannot be read */
+  INPUT_FILE: 'SPINDLE_INPUT_FILE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -144,5 +146,15 @@ export class ChannelClosedError extends SpindleError {
   constructor(message: string) {
     super(ErrorCodes.CHANNEL_CLOSED, message);
     this.name = 'ChannelClosedError';
+  }
+}
+
+/** A bag's input file is missing or unreadable; `path` names it as it was given. */
+export class InputFileError extends SpindleError {
+  readonly path: string;
+  constructor(message: string, path: string, cause?: unknown) {
+    super(ErrorCodes.INPUT_FILE, message, { cause });
+    this.name = 'InputFileError';
+    this.path = path;
   }
 }

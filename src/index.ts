@@ -25,6 +25,7 @@ export {
   ErrorCodes,
   InlineCaptureError,
   InlineSourceError,
+  InputFileError,
   PoolClosedError,
   QueueFullError,
   SpindleError,
@@ -34,6 +35,15 @@ export {
   WorkerCrashedError,
   WorkerStartError,
 } from './errors.js';
+export {
+  Bag,
+  type BagComputeOptions,
+  bag,
+  type FromSequenceOptions,
+  type PartitionErrorInfo,
+  type ReadTextOptions,
+  Reduced,
+} from './faces/bag/index.js';
 export {
   Delayed,
   type DelayedOptions,

@@ -17,6 +17,8 @@ export interface GraphHost {
   readonly prepare: PrepareContext | undefined;
 }
 
+type LocalRun = (host: GraphHost, signal: AbortSignal | undefined) => Promise<unknown>;
+
 /** Properties added to a node's error so the caller can tell which call failed, and why it ran. */
 export interface GraphErrorInfo {
   /** Labels (`name#id`) from the call you asked for down to the one that failed. */
@@ -55,6 +57,8 @@ class GraphRun {
   readonly #consumers: Int32Array;
   readonly #ready = new Deque<number>();
   readonly #running = new Set<Task>();
+  /** Stops nodes that run here (a bag's reduction) once the run has failed or was aborted. */
+  readonly #stopLocal = new AbortController();
   #finished = 0;
   #failed = false;
   #pumping = false;
@@ -159,12 +163,23 @@ class GraphRun {
     this.signal?.removeEventListener('abort', this.#onAbort);
     for (const task of this.#running) task.cancelQueued();
     this.#running.clear();
+    this.#stopLocal.abort(error);
     if (at >= 0) this.#annotate(error, at);
     this.reject(error);
   }
 
   #submit(at: number): void {
     const node = this.#graph.nodes[at];
+    // A node that runs its own tasks on this pool (a bag's reduction) runs here, not on a worker.
+    const local = (node.call as { _runLocal?: LocalRun })._runLocal;
+    if (local) {
+      const sink = new NodeSink(this, at);
+      local.call(node.call, this.host, this.#stopLocal.signal).then(
+        (value) => sink.onResult(value),
+        (error) => sink.onError(error),
+      );
+      return;
+    }
     let args = node.call.args;
     if (node.deps.length > 0) {
       args = args.map((arg, i) =>
