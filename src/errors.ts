@@ -25,6 +25,8 @@ export const ErrorCodes = {
   CHANNEL_CLOSED: 'SPINDLE_CHANNEL_CLOSED',
   /** an optional dependency is not installed (bullmq and ioredis, for `spindle/redis`) */
   MISSING_DEPENDENCY: 'SPINDLE_MISSING_DEPENDENCY',
+  /** an input file of a bag is missing or cannot be read */
+  INPUT_FILE: 'SPINDLE_INPUT_FILE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -146,5 +148,15 @@ export class ChannelClosedError extends SpindleError {
   constructor(message: string) {
     super(ErrorCodes.CHANNEL_CLOSED, message);
     this.name = 'ChannelClosedError';
+  }
+}
+
+/** A bag's input file is missing or unreadable; `path` names it as it was given. */
+export class InputFileError extends SpindleError {
+  readonly path: string;
+  constructor(message: string, path: string, cause?: unknown) {
+    super(ErrorCodes.INPUT_FILE, message, { cause });
+    this.name = 'InputFileError';
+    this.path = path;
   }
 }

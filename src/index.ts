@@ -25,6 +25,7 @@ export {
   ErrorCodes,
   InlineCaptureError,
   InlineSourceError,
+  InputFileError,
   PoolClosedError,
   QueueFullError,
   SpindleError,
@@ -34,6 +35,15 @@ export {
   WorkerCrashedError,
   WorkerStartError,
 } from './errors.js';
+export {
+  Bag,
+  type BagComputeOptions,
+  bag,
+  type FromSequenceOptions,
+  type PartitionErrorInfo,
+  type ReadTextOptions,
+  Reduced,
+} from './faces/bag/index.js';
 export {
   Delayed,
   type DelayedOptions,
@@ -79,6 +89,18 @@ export {
 export { type ParallelForOptions, parallelFor } from './faces/parallel-for.js';
 export { Pool, type PoolOptions, type SubmitOptions } from './faces/pool.js';
 export { SpawnedWorker, type SpawnOptions, spawn } from './faces/spawn.js';
+export type {
+  PoolEventMap,
+  PoolEventName,
+  PoolListener,
+  TaskEndEvent,
+  TaskStartEvent,
+  WorkerCreateEvent,
+  WorkerExitEvent,
+  WorkerExitReason,
+} from './observe/events.js';
+export { performanceReport } from './observe/report.js';
+export type { Dashboard, DashboardOptions } from './observe/server.js';
 export { Barrier } from './sync/barrier.js';
 export { Channel, type ChannelOptions } from './sync/channel.js';
 export { Lock } from './sync/lock.js';

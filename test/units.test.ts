@@ -324,6 +324,12 @@ describe('the take-back race', () => {
     assert.equal(takeBack(claims, 6), false);
   });
 
+  test('a task that was never offered (spawn sends without the race) just runs', () => {
+    const claims = newClaims();
+    assert.equal(claim(claims, 0), true);
+    assert.equal(takeBack(claims, 0), false);
+  });
+
   test('a slot reused a ring later belongs to the newer task only', () => {
     const claims = newClaims();
     offer(claims, 1);

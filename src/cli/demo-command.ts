@@ -9,6 +9,8 @@ export interface DemoOptions {
   quick?: boolean;
   outDir?: string;
   workers?: number;
+  dashboard?: boolean;
+  dashboardPort?: number;
 }
 
 /**

@@ -84,6 +84,8 @@ Examples:
     .option('-q, --quick', 'small inputs: a smoke test that takes a few seconds')
     .option('--out <dir>', 'where the Mandelbrot PNG files go', 'spindle-demo')
     .option('-j, --jobs <n>', 'workers per pool (default: one per core)', positiveInt)
+    .option('--dashboard-port <n>', 'port of the live dashboard (default: any free port)', port)
+    .option('--no-dashboard', 'do not serve the live dashboard')
     .addHelpText(
       'after',
       `
@@ -93,7 +95,14 @@ fits it best; every result is checked against the sequential answer.`,
     )
     .action(async (names: string[], options, command: Command) => {
       const { demoCommand } = await import('./demo-command.js');
-      const demo = { names, quick: options.quick, outDir: options.out, workers: options.jobs };
+      const demo = {
+        names,
+        quick: options.quick,
+        outDir: options.out,
+        workers: options.jobs,
+        dashboard: options.dashboard,
+        dashboardPort: options.dashboardPort,
+      };
       done(await demoCommand(demo, ['demo', ...command.args, ...demoFlags(options)]));
     });
 
@@ -143,12 +152,36 @@ Example:
       done(await workerCommand(options));
     });
 
+  program
+    .command('dashboard')
+    .description(
+      'serve a live web page of a Redis cluster: workers, queue depth, throughput, failures',
+    )
+    .requiredOption('--redis <url>', 'the Redis server, for example redis://10.0.0.5:6379')
+    .option('--queue <name>', 'the queue to watch', 'spindle')
+    .option('--port <n>', 'port to listen on (default: any free port)', port, 0)
+    .option('--host <address>', 'address to bind (default 127.0.0.1: this machine only)')
+    .option('--token <token>', 'require this token on every request (set one for any other host)')
+    .action(async (options) => {
+      const { dashboardCommand } = await import('./cluster-dashboard.js');
+      done(await dashboardCommand(options));
+    });
+
   return program;
 }
 
 /** The demo's options again as flags, for a child process that runs it. */
-function demoFlags(options: { quick?: boolean; out?: string; jobs?: number }): string[] {
+function demoFlags(options: {
+  quick?: boolean;
+  out?: string;
+  jobs?: number;
+  dashboard?: boolean;
+  dashboardPort?: number;
+}): string[] {
   const flags: string[] = [];
+  if (options.dashboard === false) flags.push('--no-dashboard');
+  if (options.dashboardPort !== undefined)
+    flags.push('--dashboard-port', String(options.dashboardPort));
   if (options.quick) flags.push('--quick');
   if (options.out !== undefined) flags.push('--out', options.out);
   if (options.jobs !== undefined) flags.push('--jobs', String(options.jobs));
@@ -158,6 +191,13 @@ function demoFlags(options: { quick?: boolean; out?: string; jobs?: number }): s
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number ≥ 1.');
+  return n;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('expected a port from 0 to 65535.');
   return n;
 }
 

@@ -9,6 +9,7 @@ import { Pool } from '../faces/pool.js';
 import { progressBar } from '../faces/progress.js';
 import { CliError, ExitCode } from './exit.js';
 import { LineWriter, readLines } from './lines.js';
+import { readsInWorkers, runFileCommand } from './run-file.js';
 import { loadTask, parseTaskRef } from './task-ref.js';
 
 /** The options of `spindle run`, as parsed from the command line. */
@@ -51,6 +52,8 @@ export async function runCommand(
   io: RunIO = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
   const task = await loadTask(parseTaskRef(ref));
+  // A file is read by the workers themselves, each its own block (see run-file.ts).
+  if (readsInWorkers(options)) return runFileCommand(task, options, io);
   const input = await openInput(options.input ?? '-', io);
   const out = options.output ? await openOutput(options.output) : io.stdout;
   const writer = new LineWriter(out);

@@ -5,6 +5,7 @@ import { CliError, ExitCode } from '../cli/exit.js';
 import { cpuCount } from '../cpu.js';
 import { Pool } from '../faces/pool.js';
 import { formatDuration } from '../faces/progress.js';
+import { openPoolsDashboard } from '../observe/dashboard.js';
 import { startPageServer } from './server.js';
 import { demoTasks } from './tasks.js';
 import { type DemoPools, FULL, QUICK, type Workload, workloads } from './workloads.js';
@@ -20,6 +21,10 @@ export interface DemoOptions {
   workers?: number;
   /** Where the table goes. Default stdout. */
   out?: NodeJS.WritableStream;
+  /** Serve a live dashboard of the demo's pools while it runs. Default true. */
+  dashboard?: boolean;
+  /** The dashboard's port; 0 (default) picks a free one. */
+  dashboardPort?: number;
 }
 
 type Mode = 'sequential' | 'threads' | 'processes' | 'best';
@@ -48,13 +53,24 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
     threadsIO: new Pool({ workers, concurrency: 'auto' }),
     workers,
   };
+  const dashboard =
+    options.dashboard === false
+      ? undefined
+      : await openPoolsDashboard(
+          [pools.threads, pools.processes, pools.inline, pools.threadsIO],
+          { port: options.dashboardPort ?? 0 },
+          'spindle demo',
+          ['threads', 'processes', 'inline', "threads, concurrency 'auto'"],
+        );
   const started = performance.now();
   let wrong = 0;
   try {
     out.write(
       `spindle demo: ${chosen.length} workload${chosen.length === 1 ? '' : 's'}, ` +
         `${workers} workers per pool, ${availableParallelism()} cores, Node ${process.version}` +
-        `${options.quick ? ' (quick: small inputs)' : ''}\nstarting the pools…\n\n`,
+        `${options.quick ? ' (quick: small inputs)' : ''}\n` +
+        (dashboard ? `dashboard, live while the demo runs: ${dashboard.url}\n` : '') +
+        'starting the pools…\n\n',
     );
     await warm(pools);
     const titleWidth = Math.max(8, ...chosen.map((w) => w.title.length));
@@ -73,6 +89,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<number> {
       pools.threadsIO.close(),
       server.close(),
     ]);
+    await dashboard?.close();
   }
   out.write(
     '\nTimes are the best of up to 3 runs; speed-up = sequential time ÷ time. Tasks that cost\n' +

@@ -64,4 +64,6 @@ export type FromWorker =
        * performance.eventLoopUtilization(); the `concurrency: 'auto'` controller reads it
        */
       load?: [number, number];
+      /** the worker's heap in use (bytes), at most twice a second; the dashboard shows it */
+      heap?: number;
     };

@@ -1,26 +1,22 @@
 import type { WorkerChannel, WorkerExit } from '../backends/types.js';
 import { rebuildError } from '../codec/errors.js';
-import { sendFailure } from '../codec/send-failure.js';
 import type { Transferable } from '../codec/transferable.js';
-import {
-  CancelledError,
-  CloneError,
-  PoolClosedError,
-  QueueFullError,
-  SpindleError,
-  TimeoutError,
-  WorkerStartError,
-} from '../errors.js';
+import { PoolClosedError, QueueFullError, TimeoutError, WorkerStartError } from '../errors.js';
+import type { SchedulerObserver, StopReason } from '../observe/hooks.js';
 import { allocateHolderId } from '../sync/holder.js';
 import { releaseHeldBy } from '../sync/registry.js';
 import type { TaskSpec } from '../tasks/types.js';
-import { CLAIM_RING, offer, takeBack } from '../worker/claims.js';
+import { takeBack } from '../worker/claims.js';
 import { programEntryUrl } from '../worker/entry-guard.js';
 import { blameCrash, describeExit } from './crash.js';
 import { Deque } from './deque.js';
 import type { TaskSink } from './future.js';
+import { abortReason, guard, internalError } from './guard.js';
 import { Histogram } from './histogram.js';
+import { accepts, BATCH_MS, MAX_BATCH, PIPELINE_MS, pickSlot, takeBackHalf } from './placement.js';
 import { type FromWorker, RESULT_STRIDE, ResultStatus, TaskKind } from './protocol.js';
+import { askHeld, lostTasks } from './resync.js';
+import { sendTasks } from './send.js';
 import { newSlot, type Slot } from './slot.js';
 import type { PoolStats } from './stats.js';
 import {
@@ -34,15 +30,6 @@ import {
 
 export { type SchedulerOptions, Task, type TaskOptions } from './task.js';
 
-/**
- * Work a worker may hold beyond its running tasks, in estimated milliseconds. Enough that a
- * worker never idles waiting for its next message (a round trip costs ~50 µs), little enough
- * that the tail of a job still spreads across workers.
- */
-const PIPELINE_MS = 4;
-/** One message carries at most this much estimated work, and at most MAX_BATCH tasks. */
-const BATCH_MS = 2;
-const MAX_BATCH = 4096;
 /** A task that ignores its AbortSignal this long after an abort or timeout is stopped with its worker. */
 const GRACE_MS = 500;
 /** Workers that die this many times in a row before they are ready mean a broken setup. */
@@ -83,6 +70,8 @@ export class Scheduler {
 
   /** Hears each worker's event-loop load with its results (the `concurrency: 'auto'` controller). */
   onLoad: ((load: [active: number, idle: number], busyMs: number) => void) | undefined;
+  /** Pool events, the dashboard and reports (src/observe/); undefined while nobody watches. */
+  observer: SchedulerObserver | undefined;
 
   constructor(options: SchedulerOptions) {
     this.options = options;
@@ -94,6 +83,13 @@ export class Scheduler {
 
   get queued(): number {
     return this.#queued;
+  }
+
+  /** Tasks handed to workers and not yet answered. */
+  get inFlight(): number {
+    let n = 0;
+    for (const slot of this.#slots) n += slot.inflight.size;
+    return n;
   }
 
   /** Queues one task; its sink hears the outcome. Throws if the pool is closed or the queue full. */
@@ -142,7 +138,12 @@ export class Scheduler {
     return new Promise((resolve) => this.#spaceWaiters.push(resolve));
   }
 
+  /**
+   * Withdraws a task that has not started: queued here, or sent ahead to a worker that has not
+   * begun it (taken back through shared memory, threads only). False once it runs.
+   */
   cancelQueued(task: Task): boolean {
+    if (task.state === DISPATCHED) return this.#withdrawSent(task);
     if (task.state !== QUEUED) return false;
     task.state = SETTLED;
     this.#queued--;
@@ -182,6 +183,7 @@ export class Scheduler {
     const slots = this.#slots.splice(0);
     for (const slot of slots) {
       slot.stopping = true;
+      this.observer?.workerStopping(slot.id, 'close');
       for (const task of slot.inflight.values()) {
         this.#fail(task, new PoolClosedError('the pool was terminated while this task ran'));
       }
@@ -281,38 +283,8 @@ export class Scheduler {
     return perUnit === undefined ? PIPELINE_MS : perUnit * task.units;
   }
 
-  #accepts(slot: Slot, task: Task, cost: number): boolean {
-    if (!slot.ready || slot.stopping) return false;
-    if (slot.inflight.size >= CLAIM_RING - 1) return false;
-    if (slot.inflight.size > 0) {
-      if (task.isolated) return false;
-      if (slot.isolated && slot.inflight.get(slot.isolated.id) === slot.isolated) return false;
-    }
-    // A worker due for recycling gets no more than its remaining tasks, pipelining included.
-    const max = this.options.maxTasksPerWorker;
-    if (max !== undefined && slot.tasksRun + slot.inflight.size >= max) return false;
-    if (slot.inflight.size < this.options.concurrency) {
-      // A timed task must start as soon as it arrives, so its clock is honest.
-      return task.timeout === undefined || slot.inflight.size === 0 || this.options.concurrency > 1;
-    }
-    if (task.timeout !== undefined || slot.hasZombies) return false;
-    return slot.inflightCost + cost <= PIPELINE_MS;
-  }
-
   #pickSlot(task: Task): Slot | undefined {
-    const cost = this.#estimate(task);
-    let best: Slot | undefined;
-    for (const slot of this.#slots) {
-      if (!this.#accepts(slot, task, cost)) continue;
-      if (
-        !best ||
-        slot.inflightCost < best.inflightCost ||
-        (slot.inflightCost === best.inflightCost && slot.inflight.size < best.inflight.size)
-      ) {
-        best = slot;
-      }
-    }
-    return best;
+    return pickSlot(this.#slots, task, this.#estimate(task), this.options);
   }
 
   #sendBatch(slot: Slot): void {
@@ -327,7 +299,7 @@ export class Scheduler {
       if (!task) break;
       const cost = this.#estimate(task);
       if (tasks.length > 0 && batchCost + cost > BATCH_MS) break;
-      if (!this.#accepts(slot, task, cost)) break;
+      if (!accepts(slot, task, cost, this.options)) break;
       this.#queue.shift();
       this.#queued--;
       task.state = DISPATCHED;
@@ -353,18 +325,12 @@ export class Scheduler {
       slot.channel.ref();
       slot.refed = true;
     }
-    const claims = slot.channel.claims;
-    if (claims) for (let k = 0; k < tasks.length; k++) offer(claims, slot.sent + k);
-    try {
-      slot.channel.send({ op: 'run', defs, tasks: wire }, transfer);
-      // A definition counts as sent only once a message carrying it has left.
-      if (defs) for (const [id] of defs) slot.defined.add(id);
-      for (const task of tasks) task.sentAs = slot.sent++;
-    } catch (error) {
-      this.#sendOneByOne(slot, tasks, defs, error);
-    }
+    for (const [task, error] of sendTasks(slot, tasks, wire, defs, transfer))
+      this.#fail(task, error);
+    const observer = this.observer;
     for (const task of tasks) {
       this.#waitTimes.record(now - task.enqueuedAt);
+      observer?.taskStart(task, slot.id, now);
       task.sink.onStart();
       if (task.timeout !== undefined) {
         task.timer = setTimeout(() => guard(() => this.#expire(task)), task.timeout);
@@ -373,76 +339,14 @@ export class Scheduler {
     this.#wakeSpaceWaiters();
   }
 
-  /** A batch that would not clone: send each task alone, so only the bad ones fail. */
-  #sendOneByOne(
-    slot: Slot,
-    tasks: Task[],
-    defs: Array<[number, any]> | undefined,
-    batchError: unknown,
-  ): void {
-    for (const task of tasks) {
-      const own = defs?.filter(([id]) => id === task.spec.id && !slot.defined.has(id));
-      const withDefs = own !== undefined && own.length > 0;
-      if (slot.channel.claims) offer(slot.channel.claims, slot.sent);
-      try {
-        slot.channel.send(
-          {
-            op: 'run',
-            defs: withDefs ? own : undefined,
-            tasks: [task.id, task.spec.id, task.kind, task.args],
-          },
-          task.transfer,
-        );
-        if (withDefs) slot.defined.add(task.spec.id);
-        task.sentAs = slot.sent++;
-      } catch (error) {
-        slot.inflight.delete(task.id);
-        slot.inflightCost -= task.cost;
-        this.#fail(task, sendFailure(task, withDefs, error ?? batchError).error);
-      }
-    }
-  }
-
-  /**
-   * A worker with room and nothing queued takes back, for itself, half of the work another
-   * worker holds beyond what that one is running: work sent ahead must not wait behind a call
-   * that runs longer than its estimate while this worker is free. The busy worker may be
-   * blocked in a CPU-bound call, so the take-back races on shared memory (worker/claims.ts),
-   * and only tasks it has not started move.
-   */
+  /** A free worker takes back work sent ahead to a busy one (see placement.ts). */
   #rebalance(idle: Slot): void {
-    if (!idle.ready || idle.stopping || !idle.channel.claims) return;
-    const concurrency = this.options.concurrency;
-    let victim: Slot | undefined;
-    for (const slot of this.#slots) {
-      if (slot === idle || !slot.channel.claims || slot.stopping) continue;
-      if (
-        slot.inflight.size > concurrency &&
-        (!victim || slot.inflight.size > victim.inflight.size)
-      )
-        victim = slot;
-    }
-    if (!victim) return;
-    const held = [...victim.inflight.values()];
-    const claims = victim.channel.claims!;
-    const want = Math.ceil((held.length - concurrency) / 2);
-    const taken: Task[] = [];
-    for (let i = held.length - 1; i >= concurrency && taken.length < want; i--) {
-      const task = held[i];
-      // Tasks start in the order they were sent: once one has started, the earlier ones have.
-      if (!takeBack(claims, task.sentAs)) break;
-      victim.inflight.delete(task.id);
-      victim.inflightCost -= task.cost;
-      taken.push(task);
-    }
+    const taken = takeBackHalf(idle, this.#slots, this.options.concurrency);
     if (taken.length === 0) return;
     for (const task of taken) {
       // taken is newest first: queueing each at the front restores the original order
-      if (task.zombie) {
-        task.state = SETTLED;
-        continue;
-      }
-      this.#requeue(task, true);
+      if (task.zombie) task.state = SETTLED;
+      else this.#requeue(task, true);
     }
     this.#stolen += taken.length;
     this.#dispatch();
@@ -487,6 +391,7 @@ export class Scheduler {
             guard(() => {
               // A dead worker never releases the locks it held: free them (marked abandoned) now.
               releaseHeldBy(holderId);
+              this.observer?.workerExit(id, exit);
               this.#onExit(slot!, exit);
             }),
           messageError: (error) => guard(() => this.#resync(slot!, error)),
@@ -501,49 +406,16 @@ export class Scheduler {
     }
     slot = newSlot(id, channel);
     this.#slots.push(slot);
+    this.observer?.workerCreate(id, channel.threadId, channel.pid);
   }
 
-  /**
-   * A message from the worker could not be read here (a result nested too deeply to
-   * deserialise, say), so the results it carried are lost. Which tasks they were, only the
-   * worker knows: ask it what it still holds; every task sent before the question that is
-   * neither answered nor held by then was in a lost message, and fails.
-   */
+  /** An unreadable message from the worker: ask it what it still holds (see resync.ts). */
   #resync(slot: Slot, error: Error): void {
-    if (slot.stopping) return;
-    const token = this.#nextSyncToken++;
-    (slot.syncs ??= new Map()).set(token, { ids: [...slot.inflight.keys()], error });
-    try {
-      slot.channel.send({ op: 'sync', token });
-    } catch {
-      // the worker is gone: its exit handler settles what it held
-    }
+    if (!slot.stopping) askHeld(slot, error, this.#nextSyncToken++);
   }
 
   #onHeld(slot: Slot, message: Extract<FromWorker, { op: 'held' }>): void {
-    const sync = slot.syncs?.get(message.token);
-    if (!sync) return;
-    slot.syncs!.delete(message.token);
-    const held = new Set(message.queued);
-    // Too many running to list (concurrency > 64): only what is queued is known to be safe.
-    for (const id of message.running ?? []) held.add(id);
-    for (const id of sync.ids) {
-      const task = slot.inflight.get(id);
-      if (!task || held.has(id)) continue;
-      slot.inflight.delete(id);
-      slot.inflightCost -= task.cost;
-      slot.tasksRun++;
-      if (task.zombie) continue;
-      this.#fail(
-        task,
-        new CloneError(
-          `the outcome of ${task.spec.label} was sent by the worker but cannot be read here: ${sync.error.message}. ` +
-            'Results travel by structured clone; very deeply nested objects (thousands of levels) exceed what the caller can rebuild',
-          'result',
-          sync.error,
-        ),
-      );
-    }
+    for (const [task, error] of lostTasks(slot, message)) this.#fail(task, error);
     this.#afterResults(slot);
   }
 
@@ -564,6 +436,7 @@ export class Scheduler {
       case 'done':
         this.#onResults(slot, message.results);
         if (this.onLoad && message.load) this.onLoad(message.load, message.busyMs);
+        this.observer?.workerReport(slot.id, message.heap);
         break;
       case 'held':
         this.#onHeld(slot, message);
@@ -583,7 +456,9 @@ export class Scheduler {
       this.#runTimes.record(ms);
       this.#learn(task, ms);
       this.#finish(task);
-      if (results[i + 1] === ResultStatus.OK) {
+      const ok = results[i + 1] === ResultStatus.OK;
+      this.observer?.taskEnd(task, slot.id, ms, ok, results[i + 2]);
+      if (ok) {
         this.#completed++;
         task.sink.onResult(results[i + 2]);
       } else {
@@ -600,7 +475,7 @@ export class Scheduler {
     if (slot.hasZombies) slot.hasZombies = [...slot.inflight.values()].some((t) => t.zombie);
     const max = this.options.maxTasksPerWorker;
     if (max !== undefined && slot.tasksRun >= max && !slot.stopping) {
-      this.#retire(slot);
+      this.#retire(slot, 'maxTasksPerWorker');
     } else {
       this.#markIdleIfEmpty(slot);
     }
@@ -625,15 +500,16 @@ export class Scheduler {
     if (idle !== undefined && !slot.idleTimer) {
       slot.idleTimer = setTimeout(() => {
         slot.idleTimer = undefined;
-        if (slot.inflight.size === 0) guard(() => this.#retire(slot));
+        if (slot.inflight.size === 0) guard(() => this.#retire(slot, 'idle'));
       }, idle);
       slot.idleTimer.unref();
     }
   }
 
   /** Stops a worker on purpose (idle, recycled); the pool starts another on demand. */
-  #retire(slot: Slot): void {
+  #retire(slot: Slot, reason: StopReason): void {
     slot.stopping = true;
+    this.observer?.workerStopping(slot.id, reason);
     this.#removeSlot(slot);
     const requeue = [...slot.inflight.values()];
     slot.inflight.clear();
@@ -655,6 +531,7 @@ export class Scheduler {
       cause,
     );
     slot.stopping = true;
+    this.observer?.workerStopping(slot.id, 'initFailed');
     this.#removeSlot(slot);
     void slot.channel.terminate();
     this.#failQueued(error);
@@ -748,9 +625,25 @@ export class Scheduler {
       return;
     }
     if (task.state === DISPATCHED) {
+      if (this.#withdrawSent(task)) {
+        task.sink.onError(reason, true);
+        return;
+      }
       this.#cancelled++;
       this.#stopRunning(task, reason, true);
     }
+  }
+
+  #withdrawSent(task: Task): boolean {
+    const slot = task.slot;
+    const claims = slot?.channel.claims;
+    if (!slot || !claims || task.zombie || !takeBack(claims, task.sentAs)) return false;
+    slot.inflight.delete(task.id);
+    slot.inflightCost -= task.cost;
+    this.#cancelled++;
+    this.#finish(task);
+    this.#afterResults(slot);
+    return true;
   }
 
   /**
@@ -764,6 +657,7 @@ export class Scheduler {
     slot.hasZombies = true;
     this.#finish(task);
     if (!cancelled) this.#failed++;
+    this.observer?.taskFailed(task, error);
     task.sink.onError(error, cancelled);
     try {
       slot.channel.send({ op: 'abort', ids: [task.id], timeout: !cancelled });
@@ -776,7 +670,7 @@ export class Scheduler {
       // would kill, and re-run, the task ahead of it. Look again once that one has had time.
       const running = slot.channel.running?.();
       if (running && !running.includes(task.id)) setTimeout(check, GRACE_MS).unref();
-      else this.#retire(slot);
+      else this.#retire(slot, 'timeout');
     };
     setTimeout(() => guard(check), GRACE_MS).unref();
   }
@@ -784,6 +678,7 @@ export class Scheduler {
   #fail(task: Task, error: unknown): void {
     this.#finish(task);
     this.#failed++;
+    this.observer?.taskFailed(task, error);
     task.sink.onError(error);
     // Every way a task settles may be the last thing a close() waits for.
     this.#checkClosed();
@@ -816,11 +711,15 @@ export class Scheduler {
   }
 
   #checkClosed(): void {
+    this.observer?.settled();
     if (!this.#closing || this.#closed || this.#terminating || this.#queued > 0) return;
     for (const slot of this.#slots) if (slot.inflight.size > 0) return;
     this.#closed = true;
     const slots = this.#slots.splice(0);
-    for (const slot of slots) slot.stopping = true;
+    for (const slot of slots) {
+      slot.stopping = true;
+      this.observer?.workerStopping(slot.id, 'close');
+    }
     void Promise.all(slots.map((slot) => slot.channel.terminate()))
       .then(() => this.options.backend.close?.())
       .then(() => this.#finishClose());
@@ -831,31 +730,4 @@ export class Scheduler {
     const waiters = this.#closeWaiters.splice(0);
     for (const resolve of waiters) resolve();
   }
-}
-
-/**
- * Runs a backend event handler: nothing spindle runs there may throw into the caller's
- * process, so an unexpected error becomes a process warning instead.
- */
-function guard(handler: () => void): void {
-  try {
-    handler();
-  } catch (error) {
-    process.emitWarning(
-      `spindle: an internal error was caught in a worker event handler: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-      { code: 'SPINDLE_INTERNAL' },
-    );
-  }
-}
-
-function internalError(error: unknown): SpindleError {
-  if (error instanceof SpindleError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  return new WorkerStartError(`spindle could not dispatch this task: ${message}`, error);
-}
-
-function abortReason(signal: AbortSignal): unknown {
-  const reason = signal.reason;
-  if (reason instanceof CancelledError) return reason;
-  return new CancelledError('the operation was aborted', reason);
 }

@@ -2,6 +2,7 @@ import type { BackendName } from '../backends/resolve.js';
 import type { Backend } from '../backends/types.js';
 import type { PrepareContext } from '../codec/prepare.js';
 import { cpuCount } from '../cpu.js';
+import { trackCall } from '../observe/calls.js';
 import { describe } from '../tasks/define.js';
 import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
 import type { Delayed } from './delayed.js';
@@ -136,7 +137,12 @@ function runOptions(pool: Pool, settings: Settings, mode: ParallelRunOptions['mo
     mode,
     timeout: options.timeout,
     signal: checkSignal(options.signal),
-    reporter: options.progress ? progressReporter(options.progress) : undefined,
+    reporter: trackCall(
+      scheduler,
+      'parallel',
+      'parallel',
+      options.progress ? progressReporter(options.progress) : undefined,
+    ),
   } satisfies ParallelRunOptions;
 }
 

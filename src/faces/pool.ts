@@ -14,6 +14,11 @@ import { Future } from '../engine/future.js';
 import { Scheduler } from '../engine/scheduler.js';
 import type { PoolStats } from '../engine/stats.js';
 import { CloneError, UnsupportedError } from '../errors.js';
+import { trackCall } from '../observe/calls.js';
+import type { PoolEventName, PoolListener } from '../observe/events.js';
+import { observerOf } from '../observe/observer.js';
+import { announcePool } from '../observe/registry.js';
+import type { Dashboard, DashboardOptions } from '../observe/server.js';
 import { describe, taskSpec } from '../tasks/define.js';
 import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
 import type { TaskSpec } from '../tasks/types.js';
@@ -156,6 +161,31 @@ export class Pool {
       resourceLimits: options.resourceLimits,
     });
     if (autoConcurrency) new AutoConcurrency(this.#scheduler);
+    announcePool(this);
+  }
+
+  /** Calls `listener` on every `event`; see {@link PoolEventMap}. A listener that throws becomes a process warning. */
+  on<E extends PoolEventName>(event: E, listener: PoolListener<E>): this {
+    observerOf(this.#scheduler).on(event, listener);
+    return this;
+  }
+
+  /** Like `on`, for the next `event` only. */
+  once<E extends PoolEventName>(event: E, listener: PoolListener<E>): this {
+    observerOf(this.#scheduler).on(event, listener, true);
+    return this;
+  }
+
+  /** Removes a listener added with `on` or `once`. */
+  off<E extends PoolEventName>(event: E, listener: PoolListener<E>): this {
+    observerOf(this.#scheduler).off(event, listener);
+    return this;
+  }
+
+  /** Serves a live web page of this pool (127.0.0.1, a free port by default); see {@link DashboardOptions}. */
+  async dashboard(options: DashboardOptions = {}): Promise<Dashboard> {
+    const { openDashboard } = await import('../observe/dashboard.js');
+    return openDashboard(this, options);
   }
 
   /** Runs `task(...args)` on a worker; the Future settles with its result. */
@@ -349,7 +379,12 @@ export class Pool {
           }
         : undefined,
       pack: this.#backend.name !== 'inline',
-      reporter: options.progress ? progressReporter(options.progress) : undefined,
+      reporter: trackCall(
+        this.#scheduler,
+        'map',
+        spec,
+        options.progress ? progressReporter(options.progress) : undefined,
+      ),
     });
   }
 

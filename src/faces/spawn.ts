@@ -15,6 +15,8 @@ import { allocateHolderId } from '../sync/holder.js';
 import { releaseHeldBy } from '../sync/registry.js';
 import { describe, taskSpec } from '../tasks/define.js';
 import { TypeErrorWithHint } from '../tasks/hints.js';
+import { refuseMainCodeInWorker } from '../worker/entry-guard.js';
+import { inWorker } from '../worker/where.js';
 
 type AnyTask = (...args: any[]) => any;
 
@@ -55,6 +57,8 @@ export class SpawnedWorker<R> {
 
   /** @internal use {@link spawn} */
   constructor(task: AnyTask, args: unknown[], options: SpawnOptions) {
+    // The entry file's unguarded main code, run again in a worker, must not spawn more.
+    if (inWorker()) refuseMainCodeInWorker();
     const spec = taskSpec(task);
     const backend = resolveBackend(options.backend ?? 'threads');
     if (backend.moduleTasksOnly && spec.def.t !== 'm') {

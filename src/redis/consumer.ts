@@ -15,6 +15,7 @@ import {
   type RedisConnection,
 } from './connection.js';
 import { JobRefusedError } from './errors.js';
+import { Heartbeat } from './heartbeat.js';
 import { ms, queueName } from './options.js';
 import { bullmq } from './peers.js';
 import { TaskTable } from './task-table.js';
@@ -90,8 +91,10 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
 
   const pool = new Pool({ workers: threads });
   const replyPrefix = replyKeyPrefix(prefix, queue);
+  // What `spindle dashboard` shows of this worker.
+  const heartbeat = new Heartbeat(client, prefix, queue, pool, threads);
   const processor = (job: Job) =>
-    runJob(job, { table, pool, client, secret, replyPrefix, host: hostname() });
+    runJob(job, { table, pool, client, secret, replyPrefix, host: hostname(), heartbeat });
   const worker = new bullmq.Worker(queue, processor, {
     connection: client as never,
     prefix,
@@ -116,6 +119,7 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
       closing ??= (async () => {
         await worker.close(force);
         await (force ? pool.terminate() : pool.close());
+        await heartbeat.stop();
         await client.quit().catch(() => client.disconnect());
       })();
       return closing;
@@ -130,6 +134,7 @@ interface JobContext {
   secret: string | undefined;
   replyPrefix: string;
   host: string;
+  heartbeat: Heartbeat;
 }
 
 async function runJob(job: Job, ctx: JobContext): Promise<void> {
@@ -139,10 +144,12 @@ async function runJob(job: Job, ctx: JobContext): Promise<void> {
     throw new bullmq.UnrecoverableError('not a spindle job: its data has the wrong shape');
   // The reply key comes from the job, so it must stay inside the queue's namespace.
   if (!data.r.startsWith(ctx.replyPrefix)) {
+    ctx.heartbeat.refused(`job ${id}: its reply key is not under ${ctx.replyPrefix}`);
     throw new bullmq.UnrecoverableError(`refused: the reply key is not under ${ctx.replyPrefix}`);
   }
   const reply = (body: ReplyBody) => pushReply(ctx, data, encodeReply(id, body, ctx.secret));
   const refuse = async (message: string): Promise<never> => {
+    ctx.heartbeat.refused(message);
     await reply({ error: serializeError(new JobRefusedError(message)) });
     throw new bullmq.UnrecoverableError(message);
   };
@@ -179,6 +186,7 @@ async function runJob(job: Job, ctx: JobContext): Promise<void> {
   }
   const results = await runTasks(ctx.pool, payload.tasks, specs);
   await reply({ ...results, unsigned: ctx.secret ? undefined : true });
+  ctx.heartbeat.jobDone();
 }
 
 async function pushReply(ctx: JobContext, data: JobData, bytes: Buffer): Promise<void> {

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8';
 import { findUncloneable } from '../codec/clone-path.js';
 import { serializeError, type WireError } from '../codec/errors.js';
 import {
@@ -31,6 +32,8 @@ type Post = (message: FromWorker) => void;
 
 /** Results are sent at least this often while a long batch runs, so the caller sees progress. */
 const FLUSH_EVERY_MS = 4;
+/** How often a worker tells the pool its heap size (the dashboard's memory column). */
+const HEAP_EVERY_MS = 500;
 
 /**
  * The task running now, kept on the global object rather than in this module: in a bundled
@@ -67,6 +70,7 @@ export class WorkerRuntime {
   #limit = 1;
   #out: unknown[] = [];
   #lastFlush = 0;
+  #lastHeapAt = Number.NEGATIVE_INFINITY;
   #busyMs = 0;
   #lastElu = eventLoopUtilization();
   #flushScheduled = false;
@@ -296,10 +300,16 @@ export class WorkerRuntime {
     const delta = eventLoopUtilization(elu, this.#lastElu);
     this.#lastElu = elu;
     const load: [number, number] = [delta.active, delta.idle];
+    // Sampled, not sent with every message: reading the heap costs about a microsecond.
+    let heap: number | undefined;
+    if (this.#lastFlush - this.#lastHeapAt >= HEAP_EVERY_MS) {
+      this.#lastHeapAt = this.#lastFlush;
+      heap = getHeapStatistics().used_heap_size;
+    }
     try {
-      this.#post({ op: 'done', results, busyMs, load });
+      this.#post({ op: 'done', results, busyMs, load, heap });
     } catch {
-      this.#postOneByOne(results, busyMs, load);
+      this.#postOneByOne(results, busyMs, load, heap);
     }
   }
 
@@ -307,7 +317,12 @@ export class WorkerRuntime {
    * A message that would not serialise: each result goes alone, and one that still fails
    * becomes its own task's CloneError, so the worker lives and no other task is touched.
    */
-  #postOneByOne(results: unknown[], busyMs: number, load: [number, number]): void {
+  #postOneByOne(
+    results: unknown[],
+    busyMs: number,
+    load: [number, number],
+    heap: number | undefined,
+  ): void {
     for (let i = 0; i < results.length; i += RESULT_STRIDE) {
       const one = results.slice(i, i + RESULT_STRIDE);
       const first = i === 0;
@@ -316,6 +331,7 @@ export class WorkerRuntime {
         results: one,
         busyMs: first ? busyMs : 0,
         load: first ? load : undefined,
+        heap: first ? heap : undefined,
       };
       try {
         this.#post(message);

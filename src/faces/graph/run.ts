@@ -4,7 +4,9 @@ import { Deque } from '../../engine/deque.js';
 import type { TaskSink } from '../../engine/future.js';
 import type { Scheduler, Task } from '../../engine/scheduler.js';
 import { CancelledError, UnsupportedError } from '../../errors.js';
+import { trackCall } from '../../observe/calls.js';
 import { Delayed } from '../delayed.js';
+import type { ProgressReporter } from '../map.js';
 import { collectGraph, type Graph, materialize } from './collect.js';
 
 /** What a graph run needs from its pool. */
@@ -14,6 +16,8 @@ export interface GraphHost {
   /** Readies arguments to cross (views, auto-sharing); undefined for the inline backend. */
   readonly prepare: PrepareContext | undefined;
 }
+
+type LocalRun = (host: GraphHost, signal: AbortSignal | undefined) => Promise<unknown>;
 
 /** Properties added to a node's error so the caller can tell which call failed, and why it ran. */
 export interface GraphErrorInfo {
@@ -53,9 +57,13 @@ class GraphRun {
   readonly #consumers: Int32Array;
   readonly #ready = new Deque<number>();
   readonly #running = new Set<Task>();
+  /** Stops nodes that run here (a bag's reduction) once the run has failed or was aborted. */
+  readonly #stopLocal = new AbortController();
   #finished = 0;
   #failed = false;
   #pumping = false;
+  /** Shows the run on a dashboard watching the pool; undefined otherwise. */
+  #reporter: ProgressReporter | undefined;
   /** An abort withdraws the graph's queued nodes and stops its running ones. */
   readonly #onAbort = () => {
     const running = [...this.#running];
@@ -106,7 +114,9 @@ class GraphRun {
       return;
     }
     this.signal?.addEventListener('abort', this.#onAbort, { once: true });
-    if (this.#graph.nodes.length === 0) this.#complete();
+    const n = this.#graph.nodes.length;
+    this.#reporter = trackCall(this.host.scheduler, 'compute', 'compute', undefined, n);
+    if (n === 0) this.#complete();
     else this.pump();
   }
 
@@ -137,6 +147,7 @@ class GraphRun {
     if (task) this.#running.delete(task);
     this.#results[at] = this.#consumers[at] > 0 ? value : undefined;
     this.#finished++;
+    this.#reporter?.update(this.#finished, 0, this.#graph.nodes.length);
     const waitingFor = this.#waitingFor;
     for (const next of this.#graph.nodes[at].dependents)
       if (--waitingFor[next] === 0) this.#ready.push(next);
@@ -147,15 +158,28 @@ class GraphRun {
   fail(error: unknown, at: number): void {
     if (this.#failed) return;
     this.#failed = true;
+    this.#reporter?.update(this.#finished, 1, this.#graph.nodes.length);
+    this.#reporter?.finish();
     this.signal?.removeEventListener('abort', this.#onAbort);
     for (const task of this.#running) task.cancelQueued();
     this.#running.clear();
+    this.#stopLocal.abort(error);
     if (at >= 0) this.#annotate(error, at);
     this.reject(error);
   }
 
   #submit(at: number): void {
     const node = this.#graph.nodes[at];
+    // A node that runs its own tasks on this pool (a bag's reduction) runs here, not on a worker.
+    const local = (node.call as { _runLocal?: LocalRun })._runLocal;
+    if (local) {
+      const sink = new NodeSink(this, at);
+      local.call(node.call, this.host, this.#stopLocal.signal).then(
+        (value) => sink.onResult(value),
+        (error) => sink.onError(error),
+      );
+      return;
+    }
     let args = node.call.args;
     if (node.deps.length > 0) {
       args = args.map((arg, i) =>
@@ -172,6 +196,7 @@ class GraphRun {
   }
 
   #complete(): void {
+    this.#reporter?.finish();
     this.signal?.removeEventListener('abort', this.#onAbort);
     this.resolve(this.values.map((value) => materialize(value, this.resultOf)));
   }

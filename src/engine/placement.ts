@@ -1,0 +1,91 @@
+import { CLAIM_RING, takeBack } from '../worker/claims.js';
+import type { Slot } from './slot.js';
+import type { SchedulerOptions, Task } from './task.js';
+
+/**
+ * Where a task goes: which worker may take it now, and what a free worker takes back from a
+ * busy one. Pure over the slots' bookkeeping, so the rules read (and are tested) on their own.
+ */
+
+/**
+ * Work a worker may hold beyond its running tasks, in estimated milliseconds. Enough that a
+ * worker never idles waiting for its next message (a round trip costs ~50 µs), little enough
+ * that the tail of a job still spreads across workers.
+ */
+export const PIPELINE_MS = 4;
+/** One message carries at most this much estimated work, and at most MAX_BATCH tasks. */
+export const BATCH_MS = 2;
+export const MAX_BATCH = 4096;
+
+type Limits = Pick<SchedulerOptions, 'concurrency' | 'maxTasksPerWorker'>;
+
+/** Whether `slot` may take `task` (of estimated `cost` ms) now. */
+export function accepts(slot: Slot, task: Task, cost: number, limits: Limits): boolean {
+  if (!slot.ready || slot.stopping) return false;
+  if (slot.inflight.size >= CLAIM_RING - 1) return false;
+  if (slot.inflight.size > 0) {
+    if (task.isolated) return false;
+    if (slot.isolated && slot.inflight.get(slot.isolated.id) === slot.isolated) return false;
+  }
+  // A worker due for recycling gets no more than its remaining tasks, pipelining included.
+  const max = limits.maxTasksPerWorker;
+  if (max !== undefined && slot.tasksRun + slot.inflight.size >= max) return false;
+  if (slot.inflight.size < limits.concurrency) {
+    // A timed task must start as soon as it arrives, so its clock is honest.
+    return task.timeout === undefined || slot.inflight.size === 0 || limits.concurrency > 1;
+  }
+  if (task.timeout !== undefined || slot.hasZombies) return false;
+  return slot.inflightCost + cost <= PIPELINE_MS;
+}
+
+/** The least-loaded worker that accepts the task, if any. */
+export function pickSlot(
+  slots: readonly Slot[],
+  task: Task,
+  cost: number,
+  limits: Limits,
+): Slot | undefined {
+  let best: Slot | undefined;
+  for (const slot of slots) {
+    if (!accepts(slot, task, cost, limits)) continue;
+    if (
+      !best ||
+      slot.inflightCost < best.inflightCost ||
+      (slot.inflightCost === best.inflightCost && slot.inflight.size < best.inflight.size)
+    ) {
+      best = slot;
+    }
+  }
+  return best;
+}
+
+/**
+ * A worker with room and nothing queued takes back, for itself, half of the work another
+ * worker holds beyond what that one is running: work sent ahead must not wait behind a call
+ * that runs longer than its estimate while this worker is free. The busy worker may be
+ * blocked in a CPU-bound call, so the take-back races on shared memory (worker/claims.ts),
+ * and only tasks it has not started move. Returns them newest first, out of their slot.
+ */
+export function takeBackHalf(idle: Slot, slots: readonly Slot[], concurrency: number): Task[] {
+  if (!idle.ready || idle.stopping || !idle.channel.claims) return [];
+  let victim: Slot | undefined;
+  for (const slot of slots) {
+    if (slot === idle || !slot.channel.claims || slot.stopping) continue;
+    if (slot.inflight.size > concurrency && (!victim || slot.inflight.size > victim.inflight.size))
+      victim = slot;
+  }
+  if (!victim) return [];
+  const held = [...victim.inflight.values()];
+  const claims = victim.channel.claims!;
+  const want = Math.ceil((held.length - concurrency) / 2);
+  const taken: Task[] = [];
+  for (let i = held.length - 1; i >= concurrency && taken.length < want; i--) {
+    const task = held[i];
+    // Tasks start in the order they were sent: once one has started, the earlier ones have.
+    if (!takeBack(claims, task.sentAs)) break;
+    victim.inflight.delete(task.id);
+    victim.inflightCost -= task.cost;
+    taken.push(task);
+  }
+  return taken;
+}
