@@ -4,7 +4,6 @@
  * crash inside the caller's own thread on inline) is left out for it, and says so.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Backend, Pool } from '../src/index.js';
@@ -12,6 +11,7 @@ import { redis } from '../src/redis/index.js';
 import { suite } from './fixtures/suite-tasks.js';
 import {
   type RedisServer,
+  redisSkip,
   startRedisServer,
   startWorker,
   stopAll,
@@ -19,15 +19,6 @@ import {
 } from './helpers/redis-server.js';
 
 const SUITE_TASKS = fileURLToPath(new URL('./fixtures/suite-tasks.ts', import.meta.url));
-
-function hasRedisServer(): boolean {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 interface Target {
   name: string;
@@ -45,7 +36,7 @@ const targets: Target[] = [
   { name: 'inline', backend: async () => 'inline', isolated: false, inlineTasks: true },
 ];
 
-if (hasRedisServer()) {
+if (!redisSkip) {
   let server: RedisServer | undefined;
   let worker: WorkerProcess | undefined;
   targets.push({
