@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { CloneError, SpindleError, UnsupportedError } from '../errors.js';
 import { ARGS_MARK, isSyncObject, type SyncObject, TO_WIRE } from '../sync/wire.js';
+import type { Arena, ArenaLease } from './arena.js';
 import { findUncloneable } from './clone-path.js';
 
 /**
@@ -20,6 +21,9 @@ export interface PrepareContext {
   readonly sharesMemory: boolean;
   /** Shared copies made in this call, by the buffer they copy. */
   shared?: Map<ArrayBufferLike, SharedArrayBuffer>;
+  /** Warm memory for shared copies; the call's `lease` must be released when its tasks settle. */
+  readonly arena?: Arena;
+  lease?: ArenaLease;
   /** Set while preparing one task that carries a Lock, Semaphore, Barrier or Channel. */
   syncObjects?: boolean;
   /**
@@ -134,7 +138,14 @@ function shareView(view: View, ctx: PrepareContext): unknown {
   const buffer = view.buffer;
   // Share the whole buffer when the view is most of it (views of one array then share one
   // copy); otherwise copy only the view's bytes.
-  if (view.byteLength * 2 >= buffer.byteLength) {
+  const whole = view.byteLength * 2 >= buffer.byteLength;
+  if (ctx.arena) {
+    const lease = (ctx.lease ??= ctx.arena.lease());
+    return whole
+      ? viewOver(view, lease.copy(buffer, 0, buffer.byteLength), view.byteOffset)
+      : viewOver(view, lease.copy(buffer, view.byteOffset, view.byteLength), 0);
+  }
+  if (whole) {
     const shared = (ctx.shared ??= new Map());
     let sab = shared.get(buffer);
     if (!sab) {
