@@ -144,6 +144,69 @@ describe('the warm arena behind auto-sharing', () => {
     assert.equal(mapped[0], 6);
   });
 
+  test('rows as views of one buffer arrive as views of the same type, length and values', async () => {
+    const rows = 512;
+    const width = 256; // 1 KB a row, 512 KB in all: each row alone is small
+    const matrix = new Int32Array(rows * width);
+    for (let i = 0; i < matrix.length; i++) matrix[i] = i - 1000;
+    const views = Array.from({ length: rows }, (_, r) =>
+      matrix.subarray(r * width, (r + 1) * width),
+    );
+    const seen = await pool.map(look, views, { chunksize: 128 });
+    for (let r = 0; r < rows; r++) {
+      assert.equal(seen[r].tag, '[object Int32Array]');
+      assert.equal(seen[r].length, width);
+      assert.equal(seen[r].first, r * width - 1000);
+      assert.equal(seen[r].last, (r + 1) * width - 1 - 1000);
+    }
+    assert.ok(
+      seen.every((s) => s.shared),
+      'they travel in one shared copy',
+    );
+    assert.equal(pool._arena.stats().heldBytes, 0, 'released when the call settled');
+    // a write between calls is seen
+    matrix[width] = 42;
+    const [again] = await pool.map((v: Int32Array) => v[0], [views[1], views[2]], { chunksize: 2 });
+    assert.equal(again, 42);
+  });
+
+  test('views of mixed types in one buffer keep their alignment and values', async () => {
+    const buffer = new ArrayBuffer(256 * 1024);
+    const f = new Float64Array(buffer);
+    for (let i = 0; i < f.length; i++) f[i] = i + 0.5;
+    const items = [
+      new Int32Array(buffer, 4, 20_000), // starts off an 8-byte boundary
+      new Float64Array(buffer, 96 * 1024, 8_000),
+      new Uint8Array(buffer, 3, 5),
+      new DataView(buffer, 200 * 1024, 1024),
+    ];
+    const seen = await pool.map(look, items, { chunksize: 4 });
+    assert.deepEqual(
+      seen.map((s) => [s.tag, s.length]),
+      items.map((v) => [Object.prototype.toString.call(v), (v as any).length ?? v.byteLength]),
+    );
+    assert.equal(seen[0].first, new Int32Array(buffer, 4, 1)[0]);
+    assert.equal(seen[1].first, f[(96 * 1024) / 8]);
+    assert.equal(seen[1].last, f[(96 * 1024) / 8 + 7_999]);
+    assert.equal(seen[2].last, new Uint8Array(buffer)[7]);
+    assert.equal(seen[3].first, new Uint8Array(buffer)[200 * 1024]);
+  });
+
+  test('views scattered thinly over a buffer still send only their own bytes', async () => {
+    const big = new Float64Array(2_000_000); // 16 MB
+    big[100] = 1;
+    big[1_900_000] = 2;
+    const views = [big.subarray(100, 10_100), big.subarray(1_900_000, 1_910_000)];
+    const seen = await pool.map(look, views, { chunksize: 2 });
+    assert.deepEqual(
+      seen.map((s) => [s.bufferBytes, s.shared, s.first]),
+      [
+        [80_000, false, 1],
+        [80_000, false, 2],
+      ],
+    );
+  });
+
   test('a withdrawn task gives its memory back', async () => {
     const one = new Pool({ workers: 1 });
     try {

@@ -16,8 +16,8 @@
 /** Idle memory kept for reuse at most; least recently used blocks go first beyond it. */
 const DEFAULT_IDLE_BYTES = 512 * 1024 * 1024;
 
-/** Result values searched for views of arena blocks, levels deep. */
-const RESULT_DEPTH = 3;
+/** Result values searched for views of arena blocks, levels deep (plain arrays and objects, as prepare searches arguments). */
+const RESULT_DEPTH = 8;
 
 interface Block {
   readonly sab: SharedArrayBuffer;

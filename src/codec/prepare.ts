@@ -3,6 +3,7 @@ import { CloneError, SpindleError, UnsupportedError } from '../errors.js';
 import { ARGS_MARK, isSyncObject, type SyncObject, TO_WIRE } from '../sync/wire.js';
 import type { Arena, ArenaLease } from './arena.js';
 import { findUncloneable } from './clone-path.js';
+import { type Span, shareSpans, spanViewOf } from './spans.js';
 
 /**
  * Readies arguments to cross a boundary, without touching the caller's objects:
@@ -24,6 +25,8 @@ export interface PrepareContext {
   /** Warm memory for shared copies; the call's `lease` must be released when its tasks settle. */
   readonly arena?: Arena;
   lease?: ArenaLease;
+  /** Shared copies of ranges of one buffer that many small views of it travel in (see spans.ts). */
+  spans?: Map<ArrayBufferLike, Span[]>;
   /** Set while preparing one task that carries a Lock, Semaphore, Barrier or Channel. */
   syncObjects?: boolean;
   /**
@@ -53,10 +56,17 @@ function prepareAny(value: unknown, ctx: PrepareContext, depth: number): unknown
   if (depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
+    let spanned = false;
     const sparse = value.length > SPARSE_CHECK_LENGTH && looksSparse(value);
     const visit = (i: number) => {
       const item = value[i];
       if (typeof item !== 'object' || item === null) return;
+      // Views of one buffer (a matrix's rows) go as offsets into one shared copy of their range,
+      // decided at the first view that would be copied alone, so other arrays pay nothing.
+      if (!spanned && ctx.arena && !sparse && ArrayBuffer.isView(item) && copiedAlone(item, ctx)) {
+        spanned = true;
+        shareSpans(value, i, ctx, copiedAlone);
+      }
       const prepared = prepareAny(item, ctx, depth + 1);
       if (prepared !== item) (out ??= sparse ? sparseCopy(value) : value.slice())[i] = prepared;
     };
@@ -131,7 +141,18 @@ function prepareView(view: View, ctx: PrepareContext): unknown {
   if (ctx.sharesMemory && ctx.maxNbytes !== undefined && view.byteLength > ctx.maxNbytes)
     return shareView(view, ctx);
   if (view.byteLength === buffer.byteLength && !isNodeBuffer(view)) return view;
+  const spanned = ctx.spans && spanViewOf(view, ctx.spans);
+  if (spanned) return viewOver(view, spanned.sab, view.byteOffset - spanned.lo);
   return copyView(view, new ArrayBuffer(view.byteLength));
+}
+
+/** True for a view prepareView would copy into its own new ArrayBuffer. */
+function copiedAlone(view: View, ctx: PrepareContext): boolean {
+  const buffer = view.buffer;
+  if (ctx.transfer?.has(buffer)) return false;
+  if (typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer) return false;
+  if (ctx.maxNbytes !== undefined && view.byteLength > ctx.maxNbytes) return false;
+  return view.byteLength !== buffer.byteLength || isNodeBuffer(view);
 }
 
 function shareView(view: View, ctx: PrepareContext): unknown {
