@@ -191,14 +191,31 @@ function viewOver(view: View, buffer: ArrayBufferLike, byteOffset: number): unkn
   return new Ctor(buffer, byteOffset, view.byteLength / bytesPer);
 }
 
+type ViewCtor = new (buffer: ArrayBufferLike, offset: number, length: number) => unknown;
+
+/** Built-in typed-array constructors by prototype: most views are of one, found without a tag. */
+const BUILTIN_CTORS = new Map<object, ViewCtor>(
+  [
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+    BigInt64Array,
+    BigUint64Array,
+  ]
+    .filter((c) => typeof c === 'function')
+    .map((c) => [c.prototype, c as unknown as ViewCtor]),
+);
+
 /** The built-in constructor, also for subclasses such as Node's Buffer. */
-function typedArrayConstructor(
-  view: View,
-): new (
-  buffer: ArrayBufferLike,
-  offset: number,
-  length: number,
-) => unknown {
+function typedArrayConstructor(view: View): ViewCtor {
+  const builtin = BUILTIN_CTORS.get(Object.getPrototypeOf(view));
+  if (builtin) return builtin;
   const tag = Object.prototype.toString.call(view).slice(8, -1);
   return (globalThis as any)[tag];
 }
