@@ -39,4 +39,5 @@ async function time(run: () => Promise<number[]> | number[]): Promise<string> {
 const pool = new Pool({ workers: 2 });
 console.log(`serial loop: ${await time(() => views.map(count))}`);
 console.log(`spindle pool.map(count, rows): ${await time(() => pool.map(count, views))}`);
+console.log(JSON.stringify((pool as any)._arena.stats()));
 await pool.close();

@@ -22,6 +22,8 @@ const RESULT_DEPTH = 8;
 interface Block {
   readonly sab: SharedArrayBuffer;
   readonly bytes: Uint8Array;
+  /** Bytes of the source it holds, from 0 (less than its size for a span's block). */
+  length: number;
   /** The blocks copied from the same source buffer (an entry of Arena.#bySource), if any. */
   copies: Block[] | undefined;
   srcOffset: number;
@@ -87,14 +89,17 @@ export class Arena {
     for (const b of this.#blocks) this.#drop(b);
   }
 
-  /** @internal a block holding `length` bytes of `source` from `offset`, held by the caller. */
-  _copy(source: ArrayBufferLike, offset: number, length: number): Block {
+  /**
+   * @internal a block holding `length` bytes of `source` from `offset`, held by the caller;
+   * `size`: the block's own size (more than `length` when the caller reads it by offsets).
+   */
+  _copy(source: ArrayBufferLike, offset: number, length: number, size = length): Block {
     const src = new Uint8Array(source, offset, length);
     const copies = this.#bySource.get(source);
     if (copies) {
       for (const b of copies) {
-        if (b.srcOffset !== offset || b.bytes.byteLength !== length) continue;
-        if (Buffer.from(b.sab).equals(Buffer.from(source, offset, length))) {
+        if (b.srcOffset !== offset || b.length !== length || b.sab.byteLength !== size) continue;
+        if (Buffer.from(b.sab, 0, length).equals(Buffer.from(source, offset, length))) {
           this.#reuses++;
           return this.#hold(b);
         }
@@ -105,15 +110,16 @@ export class Arena {
         }
       }
     }
-    let block = this.#idleOfSize(length);
+    let block = this.#idleOfSize(size);
     if (block) {
       block.bytes.set(src);
       this.#warmCopies++;
     } else {
-      const sab = new SharedArrayBuffer(length);
+      const sab = new SharedArrayBuffer(size);
       block = {
         sab,
         bytes: new Uint8Array(sab),
+        length,
         copies: undefined,
         srcOffset: 0,
         refs: 0,
@@ -126,6 +132,7 @@ export class Arena {
     }
     this.#unlink(block);
     block.srcOffset = offset;
+    block.length = length;
     let list = this.#bySource.get(source);
     if (!list) this.#bySource.set(source, (list = []));
     list.push(block);
@@ -153,7 +160,7 @@ export class Arena {
   #idleOfSize(length: number): Block | undefined {
     let best: Block | undefined;
     for (const b of this.#blocks) {
-      if (b.refs === 0 && b.bytes.byteLength === length && (!best || b.lastUsed < best.lastUsed))
+      if (b.refs === 0 && b.sab.byteLength === length && (!best || b.lastUsed < best.lastUsed))
         best = b;
     }
     return best;
@@ -200,14 +207,24 @@ export class ArenaLease {
     this.#arena = arena;
   }
 
-  /** A shared buffer holding `length` bytes of `source` from `offset`. */
-  copy(source: ArrayBufferLike, offset: number, length: number): SharedArrayBuffer {
+  /**
+   * A shared buffer holding `length` bytes of `source` from `offset`, of exactly that size, or
+   * with `rounded` of the next power of two (reused across calls whose ranges differ a little).
+   */
+  copy(
+    source: ArrayBufferLike,
+    offset: number,
+    length: number,
+    rounded = false,
+  ): SharedArrayBuffer {
+    const size = rounded ? 2 ** Math.ceil(Math.log2(Math.max(length, 1))) : length;
     let list = this.#held.get(source);
     if (list) {
       for (const b of list)
-        if (b.srcOffset === offset && b.bytes.byteLength === length) return b.sab;
+        if (b.srcOffset === offset && b.length === length && b.sab.byteLength === size)
+          return b.sab;
     } else this.#held.set(source, (list = []));
-    const block = this.#arena._copy(source, offset, length);
+    const block = this.#arena._copy(source, offset, length, size);
     list.push(block);
     return block.sab;
   }

@@ -45,7 +45,7 @@ export function shareSpans(
     const lo = g.lo - (g.lo % 8);
     if (g.n < 2 || g.bytes < MIN_SPAN_BYTES || g.hi - lo > 2 * g.bytes) continue;
     const lease = (ctx.lease ??= ctx.arena!.lease());
-    const sab = lease.copy(buffer, lo, g.hi - lo);
+    const sab = lease.copy(buffer, lo, g.hi - lo, true);
     let list = (ctx.spans ??= new Map()).get(buffer);
     if (!list) ctx.spans.set(buffer, (list = []));
     list.push({ lo, hi: g.hi, sab });
