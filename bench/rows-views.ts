@@ -39,5 +39,6 @@ async function time(run: () => Promise<number[]> | number[]): Promise<string> {
 const pool = new Pool({ workers: 2 });
 console.log(`serial loop: ${await time(() => views.map(count))}`);
 console.log(`spindle pool.map(count, rows): ${await time(() => pool.map(count, views))}`);
-console.log(JSON.stringify((pool as any)._arena.stats()));
+const stats = (pool as any)._arena?.stats?.();
+if (stats) console.log(`arena ${JSON.stringify(stats)}`);
 await pool.close();
