@@ -77,6 +77,7 @@ function concat(parts) {
 const W4_ROWS = [
   'W4 shared',
   'W4 view as is',
+  'W4 10 calls',
   'W4 whole+range as is',
   'W4 map as is',
   'W4 transfer',
@@ -156,9 +157,18 @@ export const workloads = {
       [0, h],
       [h, n],
     ];
+    // 10 successive calls on the one unchanged array (a pass each), checked on every call
+    const verify10 = (out) =>
+      out.length === 10 && out.every((v) => verify(v) === true) ? true : 'bad';
     if (!r) {
       const serial = await measure(reps, () => k.sumsq({ a: plain }), verify);
-      return Object.fromEntries(W4_ROWS.map((row) => [row, serial]));
+      const rows = Object.fromEntries(W4_ROWS.map((row) => [row, serial]));
+      rows['W4 10 calls'] = await measure(
+        reps,
+        () => Array.from({ length: 10 }, () => k.sumsq({ a: plain })),
+        verify10,
+      );
+      return rows;
     }
     const total = async (args, transfers) =>
       sum(await Promise.all(args.map((a, i) => r.call('sumsq', a, transfers?.[i]))));
@@ -180,6 +190,16 @@ export const workloads = {
       reps,
       () => total(halves.map(([lo, hi]) => ({ a: plain.subarray(lo, hi) }))),
       verify,
+    );
+    rows['W4 10 calls'] = await measure(
+      reps,
+      async () => {
+        const out = [];
+        for (let i = 0; i < 10; i++)
+          out.push(await total(halves.map(([lo, hi]) => ({ a: plain.subarray(lo, hi) }))));
+        return out;
+      },
+      verify10,
     );
     if (r.name === 'spindle') {
       rows['W4 whole+range as is'] = await measure(

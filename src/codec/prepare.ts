@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { CloneError, SpindleError, UnsupportedError } from '../errors.js';
 import { ARGS_MARK, isSyncObject, type SyncObject, TO_WIRE } from '../sync/wire.js';
+import type { Arena, ArenaLease } from './arena.js';
 import { findUncloneable } from './clone-path.js';
+import { type Span, shareSpans, spanViewOf } from './spans.js';
 
 /**
  * Readies arguments to cross a boundary, without touching the caller's objects:
@@ -20,6 +22,11 @@ export interface PrepareContext {
   readonly sharesMemory: boolean;
   /** Shared copies made in this call, by the buffer they copy. */
   shared?: Map<ArrayBufferLike, SharedArrayBuffer>;
+  /** Warm memory for shared copies; the call's `lease` must be released when its tasks settle. */
+  readonly arena?: Arena;
+  lease?: ArenaLease;
+  /** Shared copies of ranges of one buffer that many small views of it travel in (see spans.ts). */
+  spans?: Map<ArrayBufferLike, Span[]>;
   /** Set while preparing one task that carries a Lock, Semaphore, Barrier or Channel. */
   syncObjects?: boolean;
   /**
@@ -49,10 +56,17 @@ function prepareAny(value: unknown, ctx: PrepareContext, depth: number): unknown
   if (depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) {
     let out: unknown[] | undefined;
+    let spanned = false;
     const sparse = value.length > SPARSE_CHECK_LENGTH && looksSparse(value);
     const visit = (i: number) => {
       const item = value[i];
       if (typeof item !== 'object' || item === null) return;
+      // Views of one buffer (a matrix's rows) go as offsets into one shared copy of their range,
+      // decided at the first view that would be copied alone, so other arrays pay nothing.
+      if (!spanned && ctx.arena && !sparse && ArrayBuffer.isView(item) && copiedAlone(item, ctx)) {
+        spanned = true;
+        shareSpans(value, i, ctx, copiedAlone);
+      }
       const prepared = prepareAny(item, ctx, depth + 1);
       if (prepared !== item) (out ??= sparse ? sparseCopy(value) : value.slice())[i] = prepared;
     };
@@ -127,14 +141,32 @@ function prepareView(view: View, ctx: PrepareContext): unknown {
   if (ctx.sharesMemory && ctx.maxNbytes !== undefined && view.byteLength > ctx.maxNbytes)
     return shareView(view, ctx);
   if (view.byteLength === buffer.byteLength && !isNodeBuffer(view)) return view;
+  const spanned = ctx.spans && spanViewOf(view, ctx.spans);
+  if (spanned) return viewOver(view, spanned.sab, view.byteOffset - spanned.lo);
   return copyView(view, new ArrayBuffer(view.byteLength));
+}
+
+/** True for a view prepareView would copy into its own new ArrayBuffer. */
+function copiedAlone(view: View, ctx: PrepareContext): boolean {
+  const buffer = view.buffer;
+  if (ctx.transfer?.has(buffer)) return false;
+  if (typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer) return false;
+  if (ctx.maxNbytes !== undefined && view.byteLength > ctx.maxNbytes) return false;
+  return view.byteLength !== buffer.byteLength || isNodeBuffer(view);
 }
 
 function shareView(view: View, ctx: PrepareContext): unknown {
   const buffer = view.buffer;
   // Share the whole buffer when the view is most of it (views of one array then share one
   // copy); otherwise copy only the view's bytes.
-  if (view.byteLength * 2 >= buffer.byteLength) {
+  const whole = view.byteLength * 2 >= buffer.byteLength;
+  if (ctx.arena) {
+    const lease = (ctx.lease ??= ctx.arena.lease());
+    return whole
+      ? viewOver(view, lease.copy(buffer, 0, buffer.byteLength), view.byteOffset)
+      : viewOver(view, lease.copy(buffer, view.byteOffset, view.byteLength), 0);
+  }
+  if (whole) {
     const shared = (ctx.shared ??= new Map());
     let sab = shared.get(buffer);
     if (!sab) {
@@ -159,14 +191,31 @@ function viewOver(view: View, buffer: ArrayBufferLike, byteOffset: number): unkn
   return new Ctor(buffer, byteOffset, view.byteLength / bytesPer);
 }
 
+type ViewCtor = new (buffer: ArrayBufferLike, offset: number, length: number) => unknown;
+
+/** Built-in typed-array constructors by prototype: most views are of one, found without a tag. */
+const BUILTIN_CTORS = new Map<object, ViewCtor>(
+  [
+    Int8Array,
+    Uint8Array,
+    Uint8ClampedArray,
+    Int16Array,
+    Uint16Array,
+    Int32Array,
+    Uint32Array,
+    Float32Array,
+    Float64Array,
+    BigInt64Array,
+    BigUint64Array,
+  ]
+    .filter((c) => typeof c === 'function')
+    .map((c) => [c.prototype, c as unknown as ViewCtor]),
+);
+
 /** The built-in constructor, also for subclasses such as Node's Buffer. */
-function typedArrayConstructor(
-  view: View,
-): new (
-  buffer: ArrayBufferLike,
-  offset: number,
-  length: number,
-) => unknown {
+function typedArrayConstructor(view: View): ViewCtor {
+  const builtin = BUILTIN_CTORS.get(Object.getPrototypeOf(view));
+  if (builtin) return builtin;
   const tag = Object.prototype.toString.call(view).slice(8, -1);
   return (globalThis as any)[tag];
 }

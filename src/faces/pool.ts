@@ -1,5 +1,6 @@
 import { type BackendName, resolveBackend } from '../backends/resolve.js';
 import type { Backend, ResourceLimits } from '../backends/types.js';
+import { Arena } from '../codec/arena.js';
 import { findUncloneable } from '../codec/clone-path.js';
 import {
   type PrepareContext,
@@ -10,7 +11,7 @@ import {
 import type { Transferable } from '../codec/transferable.js';
 import { cpuCount } from '../cpu.js';
 import { AutoConcurrency } from '../engine/concurrency.js';
-import { Future } from '../engine/future.js';
+import { Future, type TaskSink } from '../engine/future.js';
 import { Scheduler } from '../engine/scheduler.js';
 import type { PoolStats } from '../engine/stats.js';
 import { CloneError, UnsupportedError } from '../errors.js';
@@ -98,6 +99,7 @@ export class Pool {
   readonly #scheduler: Scheduler;
   readonly #backend: Backend;
   readonly #maxNbytes: number | undefined;
+  readonly #arena = new Arena();
 
   constructor(options: PoolOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -209,23 +211,43 @@ export class Pool {
     const transfer = checkTransfer(checked.transfer);
     const spec = this.#spec(task);
     const future = new Future<Result<F>>();
+    const ctx = this.#prepareContext(transfer, true);
     let prepared: unknown[];
     try {
-      prepared = this.#prepareArgs(args, transfer);
+      prepared = this.#prepareArgs(args, ctx);
     } catch (error) {
+      ctx?.lease?.release();
       // A value that cannot cross fails this call alone, as a send failure does; a misuse
       // (a Lock for a backend without shared memory) throws here, at the call.
       if (!(error instanceof CloneError)) throw error;
       future.onError(error);
       return future;
     }
-    const handle = this.#scheduler.submit(spec, prepared, future, { signal, timeout, transfer });
-    future._attach(handle);
+    const lease = ctx?.lease;
+    let sink: TaskSink = future;
+    if (lease) {
+      // Arena memory goes back when the task settles, however it settles; a result carrying
+      // a view of it is seen first, so that memory is never handed out again.
+      sink = {
+        onStart: () => future.onStart(),
+        onResult: (value) => {
+          lease.release(value);
+          future.onResult(value);
+        },
+        onError: (error, cancelled) => future.onError(error, cancelled),
+      };
+      future.addDoneCallback(() => lease.release());
+    }
+    try {
+      future._attach(this.#scheduler.submit(spec, prepared, sink, { signal, timeout, transfer }));
+    } catch (error) {
+      lease?.release();
+      throw error;
+    }
     return future;
   }
 
-  #prepareArgs(args: unknown[], transfer: Transferable[] | undefined): unknown[] {
-    const ctx = this.#prepareContext(transfer);
+  #prepareArgs(args: unknown[], ctx: PrepareContext | undefined): unknown[] {
     if (!ctx) return args;
     try {
       return prepareArgs(args, ctx);
@@ -251,7 +273,8 @@ export class Pool {
     options: MapOptions = {},
   ): Promise<Result<F>[]> {
     try {
-      return this.#run<Result<F>>(task, items, options, { ordered: true }).all();
+      const ctx = this.#prepareContext(undefined, true);
+      return leased(ctx, this.#run<Result<F>>(task, items, options, { ordered: true }, ctx).all());
     } catch (error) {
       return Promise.reject(error);
     }
@@ -282,7 +305,9 @@ export class Pool {
     options: MapOptions = {},
   ): Promise<Result<F>[]> {
     try {
-      return this.#run<Result<F>>(task, argTuples, options, { ordered: true, star: true }).all();
+      const ctx = this.#prepareContext(undefined, true);
+      const mode = { ordered: true, star: true };
+      return leased(ctx, this.#run<Result<F>>(task, argTuples, options, mode, ctx).all());
     } catch (error) {
       return Promise.reject(error);
     }
@@ -327,11 +352,13 @@ export class Pool {
 
   /** Finishes queued work, then stops the workers. New work is refused with `SPINDLE_POOL_CLOSED`. */
   close(): Promise<void> {
+    this.#arena.clear();
     return this.#scheduler.close();
   }
 
   /** Stops now: queued and running work rejects with `SPINDLE_POOL_CLOSED`. */
   terminate(): Promise<void> {
+    this.#arena.clear();
     return this.#scheduler.terminate();
   }
 
@@ -345,6 +372,11 @@ export class Pool {
     return this.#scheduler;
   }
 
+  /** @internal the warm memory auto-sharing copies into (submit, map, starmap). */
+  get _arena(): Arena {
+    return this.#arena;
+  }
+
   /** @internal */
   get _backend(): Backend {
     return this.#backend;
@@ -355,6 +387,7 @@ export class Pool {
     items: unknown,
     options: MapOptions,
     mode: { ordered: boolean; star?: boolean; settle?: boolean },
+    prepareContext?: PrepareContext,
   ): MapRun<R> {
     if (options === null || typeof options !== 'object') {
       throw new TypeErrorWithHint(
@@ -364,7 +397,7 @@ export class Pool {
     }
     const spec = this.#spec(task);
     const timeout = optionalMs(options.timeout, 'timeout');
-    const ctx = this.#prepareContext();
+    const ctx = prepareContext ?? this.#prepareContext();
     return new MapRun<R>(this.#scheduler, spec, items, {
       ...options,
       timeout,
@@ -404,15 +437,32 @@ export class Pool {
     return this.#prepareContext();
   }
 
-  #prepareContext(transfer?: Transferable[]): PrepareContext | undefined {
+  /** `arena`: the call releases its lease when its tasks settle (only submit, map, starmap do). */
+  #prepareContext(transfer?: Transferable[], arena = false): PrepareContext | undefined {
     if (this.#backend.name === 'inline') return undefined;
     return {
+      arena: arena && this.#backend.name === 'threads' ? this.#arena : undefined,
       maxNbytes: this.#maxNbytes,
       sharesMemory: this.#backend.sharesMemory,
       cloneOnly: this.#backend.name !== 'threads',
       transfer: transfer && transfer.length > 0 ? new Set(transfer) : undefined,
     };
   }
+}
+
+/** A whole call's results, once its arena memory is released (results seen first). */
+function leased<T>(ctx: PrepareContext | undefined, done: Promise<T>): Promise<T> {
+  if (!ctx?.arena) return done;
+  return done.then(
+    (value) => {
+      ctx.lease?.release(value);
+      return value;
+    },
+    (error) => {
+      ctx.lease?.release();
+      throw error;
+    },
+  );
 }
 
 /** initArgs travel to every worker at its start: refuse ones that cannot, here, not then. */

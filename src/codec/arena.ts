@@ -1,0 +1,269 @@
+/**
+ * A pool's warm shared memory for auto-sharing. A fresh SharedArrayBuffer costs about five
+ * times what a reused one does (its pages are new to the process), so the copies that
+ * auto-sharing makes go into blocks that are kept and handed out again once the call that
+ * used them has settled.
+ *
+ * A block has exactly the size of what it copies, so a task sees a buffer of the size it
+ * would have seen from a fresh copy. Rules that keep it from ever serving stale data:
+ * - a block is written only while no call holds it;
+ * - a block still held by a running call is reused for another call only if its bytes equal
+ *   the caller's array now (checked with memcmp, which reads both; cheaper than a copy);
+ * - a block that a result carries back to the caller (a task returned its view) leaves the
+ *   arena for good, so the caller's result is never overwritten.
+ */
+
+/** Idle memory kept for reuse at most; least recently used blocks go first beyond it. */
+const DEFAULT_IDLE_BYTES = 512 * 1024 * 1024;
+
+/** Result values searched for views of arena blocks, levels deep (plain arrays and objects, as prepare searches arguments). */
+const RESULT_DEPTH = 8;
+
+interface Block {
+  readonly sab: SharedArrayBuffer;
+  readonly bytes: Uint8Array;
+  /** Bytes of the source it holds, from 0 (less than its size for a span's block). */
+  length: number;
+  /** The blocks copied from the same source buffer (an entry of Arena.#bySource), if any. */
+  copies: Block[] | undefined;
+  srcOffset: number;
+  /** Calls holding the block. */
+  refs: number;
+  lastUsed: number;
+  gone: boolean;
+}
+
+/** Counts for tests and reports. */
+export interface ArenaStats {
+  /** Blocks kept, held or idle. */
+  blocks: number;
+  bytes: number;
+  heldBytes: number;
+  idleBytes: number;
+  /** SharedArrayBuffers created. */
+  allocations: number;
+  /** Copies written into a block that was already there. */
+  warmCopies: number;
+  /** Copies skipped because a block already held the same bytes. */
+  reuses: number;
+}
+
+export class Arena {
+  readonly #blocks = new Set<Block>();
+  readonly #bySource = new WeakMap<ArrayBufferLike, Block[]>();
+  readonly #idleLimit: number;
+  #clock = 0;
+  #allocations = 0;
+  #warmCopies = 0;
+  #reuses = 0;
+
+  constructor(idleLimit = DEFAULT_IDLE_BYTES) {
+    this.#idleLimit = idleLimit;
+  }
+
+  /** The space of one call; release it when the call's tasks have settled. */
+  lease(): ArenaLease {
+    return new ArenaLease(this);
+  }
+
+  stats(): ArenaStats {
+    let bytes = 0;
+    let held = 0;
+    for (const b of this.#blocks) {
+      bytes += b.sab.byteLength;
+      if (b.refs > 0) held += b.sab.byteLength;
+    }
+    return {
+      blocks: this.#blocks.size,
+      bytes,
+      heldBytes: held,
+      idleBytes: bytes - held,
+      allocations: this.#allocations,
+      warmCopies: this.#warmCopies,
+      reuses: this.#reuses,
+    };
+  }
+
+  /** Forgets every block (the pool closed); held ones stay valid for whoever holds them. */
+  clear(): void {
+    for (const b of this.#blocks) this.#drop(b);
+  }
+
+  /**
+   * @internal a block holding `length` bytes of `source` from `offset`, held by the caller;
+   * `size`: the block's own size (more than `length` when the caller reads it by offsets).
+   */
+  _copy(source: ArrayBufferLike, offset: number, length: number, size = length): Block {
+    const src = new Uint8Array(source, offset, length);
+    const copies = this.#bySource.get(source);
+    if (copies) {
+      for (const b of copies) {
+        if (b.srcOffset !== offset || b.length !== length || b.sab.byteLength !== size) continue;
+        if (Buffer.from(b.sab, 0, length).equals(Buffer.from(source, offset, length))) {
+          this.#reuses++;
+          return this.#hold(b);
+        }
+        if (b.refs === 0) {
+          b.bytes.set(src);
+          this.#warmCopies++;
+          return this.#hold(b);
+        }
+      }
+    }
+    let block = this.#idleOfSize(size);
+    if (block) {
+      block.bytes.set(src);
+      this.#warmCopies++;
+    } else {
+      const sab = new SharedArrayBuffer(size);
+      block = {
+        sab,
+        bytes: new Uint8Array(sab),
+        length,
+        copies: undefined,
+        srcOffset: 0,
+        refs: 0,
+        lastUsed: 0,
+        gone: false,
+      };
+      block.bytes.set(src);
+      this.#allocations++;
+      this.#blocks.add(block);
+    }
+    this.#unlink(block);
+    block.srcOffset = offset;
+    block.length = length;
+    let list = this.#bySource.get(source);
+    if (!list) this.#bySource.set(source, (list = []));
+    list.push(block);
+    block.copies = list;
+    return this.#hold(block);
+  }
+
+  /** @internal */
+  _release(block: Block): void {
+    block.refs--;
+    block.lastUsed = ++this.#clock;
+    if (block.refs === 0 && !block.gone) this.#trim();
+  }
+
+  /** @internal a block the caller now holds through a result: never reused. */
+  _retire(block: Block): void {
+    this.#drop(block);
+  }
+
+  #hold(block: Block): Block {
+    block.refs++;
+    return block;
+  }
+
+  #idleOfSize(length: number): Block | undefined {
+    let best: Block | undefined;
+    for (const b of this.#blocks) {
+      if (b.refs === 0 && b.sab.byteLength === length && (!best || b.lastUsed < best.lastUsed))
+        best = b;
+    }
+    return best;
+  }
+
+  #trim(): void {
+    let idle = 0;
+    for (const b of this.#blocks) if (b.refs === 0) idle += b.sab.byteLength;
+    while (idle > this.#idleLimit) {
+      let oldest: Block | undefined;
+      for (const b of this.#blocks)
+        if (b.refs === 0 && (!oldest || b.lastUsed < oldest.lastUsed)) oldest = b;
+      if (!oldest) return;
+      idle -= oldest.sab.byteLength;
+      this.#drop(oldest);
+    }
+  }
+
+  #unlink(block: Block): void {
+    const list = block.copies;
+    if (!list) return;
+    const i = list.indexOf(block);
+    if (i >= 0) list.splice(i, 1);
+    block.copies = undefined;
+  }
+
+  #drop(block: Block): void {
+    block.gone = true;
+    this.#unlink(block);
+    this.#blocks.delete(block);
+  }
+}
+
+/**
+ * One call's hold on arena blocks. Within a call a source is copied once, and every task of
+ * the call sees that one copy (as without an arena); `release` lets the blocks be reused.
+ */
+export class ArenaLease {
+  readonly #arena: Arena;
+  readonly #held = new Map<ArrayBufferLike, Block[]>();
+  #released = false;
+
+  constructor(arena: Arena) {
+    this.#arena = arena;
+  }
+
+  /**
+   * A shared buffer holding `length` bytes of `source` from `offset`, of exactly that size, or
+   * with `rounded` of the next power of two (reused across calls whose ranges differ a little).
+   */
+  copy(
+    source: ArrayBufferLike,
+    offset: number,
+    length: number,
+    rounded = false,
+  ): SharedArrayBuffer {
+    const size = rounded ? 2 ** Math.ceil(Math.log2(Math.max(length, 1))) : length;
+    let list = this.#held.get(source);
+    if (list) {
+      for (const b of list)
+        if (b.srcOffset === offset && b.length === length && b.sab.byteLength === size)
+          return b.sab;
+    } else this.#held.set(source, (list = []));
+    const block = this.#arena._copy(source, offset, length, size);
+    list.push(block);
+    return block.sab;
+  }
+
+  /**
+   * Returns the blocks to the arena, once; a block that `result` carries (a task returned a
+   * view of its argument) is the caller's from now on and leaves the arena.
+   */
+  release(result?: unknown): void {
+    if (this.#released) return;
+    this.#released = true;
+    if (result !== undefined && this.#held.size > 0) this.#retireCarried(result, 0);
+    for (const list of this.#held.values()) for (const b of list) this.#arena._release(b);
+    this.#held.clear();
+  }
+
+  #retireCarried(value: unknown, depth: number): void {
+    if (typeof value !== 'object' || value === null) return;
+    const buffer = ArrayBuffer.isView(value)
+      ? value.buffer
+      : value instanceof SharedArrayBuffer
+        ? value
+        : undefined;
+    if (buffer) {
+      // A buffer back from a worker is a new object over the same memory: match it by size,
+      // which may retire a block needlessly but never keeps one the caller can see.
+      if (!(buffer instanceof SharedArrayBuffer)) return;
+      for (const list of this.#held.values())
+        for (const b of list) if (b.sab.byteLength === buffer.byteLength) this.#arena._retire(b);
+      return;
+    }
+    if (depth >= RESULT_DEPTH) return;
+    if (Array.isArray(value)) {
+      for (const item of value) this.#retireCarried(item, depth + 1);
+      return;
+    }
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return;
+    for (const key of Object.keys(value))
+      this.#retireCarried((value as Record<string, unknown>)[key], depth + 1);
+  }
+}
