@@ -100,13 +100,11 @@ describe('sparse arrays', () => {
       const sparse: number[] = [];
       sparse[2 ** 32 - 2] = 7;
       sparse[3] = { nested: new Float64Array(2) } as never;
-      const started = performance.now();
+      // Visiting every index would take minutes (units.test.ts compares the cost side by side).
       const seen = await pool.apply(
         (xs: unknown[]) => [xs.length, xs[2 ** 32 - 2], Object.keys(xs).length],
         sparse,
       );
-      // Visiting every index would take minutes; the elements present take microseconds.
-      assert.ok(performance.now() - started < 20_000);
       assert.deepEqual(seen, [2 ** 32 - 1, 7, 2]);
     } finally {
       await pool.close();
