@@ -82,7 +82,7 @@ export function takeBackHalf(idle: Slot, slots: readonly Slot[], concurrency: nu
   for (let i = held.length - 1; i >= concurrency && taken.length < want; i--) {
     const task = held[i];
     // Tasks start in the order they were sent: once one has started, the earlier ones have.
-    if (!takeBack(claims, task.sentAs)) break;
+    if (task.sentAs < 0 || !takeBack(claims, task.sentAs)) break;
     victim.inflight.delete(task.id);
     victim.inflightCost -= task.cost;
     taken.push(task);

@@ -637,7 +637,8 @@ export class Scheduler {
   #withdrawSent(task: Task): boolean {
     const slot = task.slot;
     const claims = slot?.channel.claims;
-    if (!slot || !claims || task.zombie || !takeBack(claims, task.sentAs)) return false;
+    if (!slot || !claims || task.zombie || task.sentAs < 0) return false;
+    if (!takeBack(claims, task.sentAs)) return false;
     slot.inflight.delete(task.id);
     slot.inflightCost -= task.cost;
     this.#cancelled++;
