@@ -4,10 +4,10 @@ import { Deque } from '../engine/deque.js';
 import type { TaskSink } from '../engine/future.js';
 import { TaskKind } from '../engine/protocol.js';
 import type { Scheduler, Task } from '../engine/scheduler.js';
-import { CancelledError } from '../errors.js';
 import { describe } from '../tasks/define.js';
 import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
 import type { TaskSpec } from '../tasks/types.js';
+import { abortError } from './refusals.js';
 import { type ItemSource, itemSource } from './source.js';
 import { checkSignal } from './validate.js';
 
@@ -124,10 +124,10 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
           : undefined;
     const signal = options.signal;
     if (signal) {
-      if (signal.aborted) this.#fail(abortError(signal));
+      if (signal.aborted) this.#fail(abortError(signal, 'the map'));
       else {
         // One listener per call, not one per chunk in flight (Node warns past ten).
-        this.#abortListener = () => this.#abort(abortError(signal));
+        this.#abortListener = () => this.#abort(abortError(signal, 'the map'));
         signal.addEventListener('abort', this.#abortListener, { once: true });
       }
     }
@@ -482,10 +482,4 @@ function settledItem(raw: unknown): SettledItem<unknown> {
   const [ok, value] = raw as [boolean, unknown];
   if (ok) return { ok: true, value };
   return { ok: false, error: rebuildError(value as any) };
-}
-
-function abortError(signal: AbortSignal): unknown {
-  return signal.reason instanceof CancelledError
-    ? signal.reason
-    : new CancelledError('the map was aborted', signal.reason);
 }

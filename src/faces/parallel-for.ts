@@ -3,10 +3,10 @@ import type { Backend } from '../backends/types.js';
 import { prepareArgs } from '../codec/prepare.js';
 import type { TaskSink } from '../engine/future.js';
 import type { Task } from '../engine/scheduler.js';
-import { CancelledError, UnsupportedError } from '../errors.js';
 import { describe, taskSpec } from '../tasks/define.js';
 import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
 import { Pool } from './pool.js';
+import { abortError, checkRunsOn } from './refusals.js';
 import { checkSignal } from './validate.js';
 
 type RangeTask = (lo: number, hi: number, ...rest: any[]) => any;
@@ -112,12 +112,7 @@ function run(
   options: ParallelForOptions<any>,
 ): Promise<unknown[]> {
   const backend = pool._backend;
-  if (backend.moduleTasksOnly && spec.def.t !== 'm') {
-    throw new UnsupportedError(
-      `the ${backend.name} backend runs only module tasks, and ${spec.label} is an inline function; ` +
-        'define it with defineTasks(import.meta.url, { ... }) in a module the workers load',
-    );
-  }
+  checkRunsOn(backend, spec);
   const scheduler = pool._scheduler;
   const n = end - start;
   const workers = scheduler.maxWorkers;
@@ -145,11 +140,11 @@ function run(
     };
     // An abort withdraws the queued ranges and stops the running ones, as in every face.
     const onAbort = () => {
-      const error = abortError(signal!);
+      const error = abortError(signal!, 'parallelFor');
       fail(error);
       for (const t of tasks) scheduler.cancel(t, error);
     };
-    if (signal?.aborted) return fail(abortError(signal));
+    if (signal?.aborted) return fail(abortError(signal, 'parallelFor'));
     signal?.addEventListener('abort', onAbort, { once: true });
     let r = 0;
     // Ranges wait for room in the queue (maxQueue), as map's chunks do, instead of throwing.
@@ -191,10 +186,4 @@ function whole(value: unknown, name: string): void {
       'for example parallelFor(0, a.length, task, { args: [a] })',
     );
   }
-}
-
-function abortError(signal: AbortSignal): unknown {
-  return signal.reason instanceof CancelledError
-    ? signal.reason
-    : new CancelledError('parallelFor was aborted', signal.reason);
 }

@@ -4,12 +4,12 @@ import { Deque } from '../engine/deque.js';
 import type { TaskSink } from '../engine/future.js';
 import { TaskKind } from '../engine/protocol.js';
 import type { Scheduler, Task } from '../engine/scheduler.js';
-import { CancelledError, UnsupportedError } from '../errors.js';
 import { describe } from '../tasks/define.js';
 import { TypeErrorWithHint } from '../tasks/hints.js';
 import type { TaskSpec } from '../tasks/types.js';
 import { Delayed } from './delayed.js';
 import type { ProgressReporter } from './map.js';
+import { abortError, inlineTaskRefusal } from './refusals.js';
 import { type ItemSource, itemSource } from './source.js';
 
 export interface ParallelRunOptions {
@@ -74,12 +74,12 @@ export class ParallelRun {
     if (options.mode === 'array' && this.#source.length !== undefined)
       this.results.length = this.#source.length;
     const signal = options.signal;
-    if (signal?.aborted) this.#fail(abortError(signal));
+    if (signal?.aborted) this.#fail(abortError(signal, 'parallel()'));
     else if (signal) {
       this.#abortListener = () => {
         // An abort withdraws the call's queued batches and stops its running ones.
         const live = [...this.#live];
-        const error = abortError(signal);
+        const error = abortError(signal, 'parallel()');
         this.#fail(error);
         for (const batch of live) if (batch.task) this.#o.scheduler.cancel(batch.task, error);
       };
@@ -253,12 +253,7 @@ export class ParallelRun {
       tuples[i] = args;
     }
     if (this.#o.moduleTasksOnly && spec.def.t !== 'm') {
-      this.#fail(
-        new UnsupportedError(
-          `the ${this.#o.backendName} backend runs only module tasks, and ${spec.label} is an inline function; ` +
-            'define it with defineTasks(import.meta.url, { ... }) in a module the workers load',
-        ),
-      );
+      this.#fail(inlineTaskRefusal({ name: this.#o.backendName }, spec.label));
       return;
     }
     const batch: Batch = { start: this.#pulled, size: n, settled: false };
@@ -326,10 +321,4 @@ export class ParallelRun {
     }
     this.stop();
   }
-}
-
-function abortError(signal: AbortSignal): unknown {
-  return signal.reason instanceof CancelledError
-    ? signal.reason
-    : new CancelledError('parallel() was aborted', signal.reason);
 }

@@ -14,7 +14,7 @@ import { AutoConcurrency } from '../engine/concurrency.js';
 import { Future, type TaskSink } from '../engine/future.js';
 import { Scheduler } from '../engine/scheduler.js';
 import type { PoolStats } from '../engine/stats.js';
-import { CloneError, UnsupportedError } from '../errors.js';
+import { CloneError } from '../errors.js';
 import { trackCall } from '../observe/calls.js';
 import type { PoolEventName, PoolListener } from '../observe/events.js';
 import { observerOf } from '../observe/observer.js';
@@ -29,6 +29,7 @@ import { runGraph } from './graph/run.js';
 import type { ComputeResult } from './graph.js';
 import { type MapOptions, MapRun, type SettledItem } from './map.js';
 import { progressReporter } from './progress.js';
+import { checkRunsOn } from './refusals.js';
 import {
   checkOptionsObject,
   checkSignal,
@@ -423,12 +424,7 @@ export class Pool {
 
   #spec(task: unknown): TaskSpec {
     const spec = taskSpec(task);
-    if (this.#backend.moduleTasksOnly && spec.def.t !== 'm') {
-      throw new UnsupportedError(
-        `the ${this.#backend.name} backend runs only module tasks, and ${spec.label} is an inline function: ` +
-          'code is never shipped to remote workers. Define it with defineTasks(import.meta.url, { ... }) in a module the workers load',
-      );
-    }
+    checkRunsOn(this.#backend, spec);
     return spec;
   }
 

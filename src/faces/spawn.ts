@@ -4,19 +4,14 @@ import type { Backend, ResourceLimits, WorkerChannel, WorkerExit } from '../back
 import { rebuildError } from '../codec/errors.js';
 import { prepareArgs } from '../codec/prepare.js';
 import { type FromWorker, ResultStatus, TaskKind } from '../engine/protocol.js';
-import {
-  CancelledError,
-  TimeoutError,
-  UnsupportedError,
-  WorkerCrashedError,
-  WorkerStartError,
-} from '../errors.js';
+import { CancelledError, TimeoutError, WorkerCrashedError, WorkerStartError } from '../errors.js';
 import { allocateHolderId } from '../sync/holder.js';
 import { releaseHeldBy } from '../sync/registry.js';
 import { describe, taskSpec } from '../tasks/define.js';
 import { TypeErrorWithHint } from '../tasks/hints.js';
 import { refuseMainCodeInWorker } from '../worker/entry-guard.js';
 import { inWorker } from '../worker/where.js';
+import { checkRunsOn } from './refusals.js';
 
 type AnyTask = (...args: any[]) => any;
 
@@ -61,11 +56,7 @@ export class SpawnedWorker<R> {
     if (inWorker()) refuseMainCodeInWorker();
     const spec = taskSpec(task);
     const backend = resolveBackend(options.backend ?? 'threads');
-    if (backend.moduleTasksOnly && spec.def.t !== 'm') {
-      throw new UnsupportedError(
-        `the ${backend.name} backend runs only module tasks, and ${spec.label} is an inline function; define it with defineTasks(import.meta.url, { ... })`,
-      );
-    }
+    checkRunsOn(backend, spec);
     this.#label = spec.label;
     this.#outcome = new Promise<R>((resolve, reject) => {
       this.#settle = { resolve, reject };

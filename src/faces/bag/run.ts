@@ -4,6 +4,7 @@ import type { Scheduler, Task } from '../../engine/scheduler.js';
 import { CancelledError } from '../../errors.js';
 import { taskSpec } from '../../tasks/define.js';
 import type { ProgressReporter } from '../map.js';
+import { abortError } from '../refusals.js';
 import { bagTasks } from './partition-task.js';
 import type { PartitionWire } from './wire.js';
 
@@ -55,7 +56,7 @@ export function runPartitions(ctx: RunContext, plan: RunPlan): Promise<unknown[]
     let done = 0;
     let prefix = 0;
     let finished = false;
-    const onAbort = () => finish(abortError(ctx.signal!));
+    const onAbort = () => finish(abortError(ctx.signal!, 'the bag computation'));
     const finish = (error?: unknown) => {
       if (finished) return;
       finished = true;
@@ -113,7 +114,7 @@ export function runPartitions(ctx: RunContext, plan: RunPlan): Promise<unknown[]
       }
     };
     if (ctx.signal?.aborted) {
-      reject(abortError(ctx.signal));
+      reject(abortError(ctx.signal, 'the bag computation'));
       return;
     }
     if (total === 0) {
@@ -137,10 +138,4 @@ function annotate(error: unknown, partition: number): unknown {
     Object.assign(error, { partition } satisfies PartitionErrorInfo);
   }
   return error;
-}
-
-export function abortError(signal: AbortSignal): unknown {
-  return signal.reason instanceof CancelledError
-    ? signal.reason
-    : new CancelledError('the bag computation was aborted', signal.reason);
 }

@@ -3,10 +3,10 @@ import { type PrepareContext, prepareArgs } from '../../codec/prepare.js';
 import { Deque } from '../../engine/deque.js';
 import type { TaskSink } from '../../engine/future.js';
 import type { Scheduler, Task } from '../../engine/scheduler.js';
-import { CancelledError, UnsupportedError } from '../../errors.js';
 import { trackCall } from '../../observe/calls.js';
 import { Delayed } from '../delayed.js';
 import type { ProgressReporter } from '../map.js';
+import { abortError, inlineTaskRefusal } from '../refusals.js';
 import { collectGraph, type Graph, materialize } from './collect.js';
 
 /** What a graph run needs from its pool. */
@@ -67,7 +67,7 @@ class GraphRun {
   /** An abort withdraws the graph's queued nodes and stops its running ones. */
   readonly #onAbort = () => {
     const running = [...this.#running];
-    const error = abortError(this.signal!);
+    const error = abortError(this.signal!, 'the computation');
     this.fail(error, -1);
     for (const task of running) this.host.scheduler.cancel(task, error);
   };
@@ -99,18 +99,13 @@ class GraphRun {
     if (backend.moduleTasksOnly) {
       for (const node of this.#graph.nodes) {
         if (node.call.spec.def.t !== 'm') {
-          this.reject(
-            new UnsupportedError(
-              `the ${backend.name} backend runs only module tasks, and ${node.call.label} calls an inline function; ` +
-                'define it with defineTasks(import.meta.url, { ... }) in a module the workers load',
-            ),
-          );
+          this.reject(inlineTaskRefusal(backend, node.call.label));
           return;
         }
       }
     }
     if (this.signal?.aborted) {
-      this.reject(abortError(this.signal));
+      this.reject(abortError(this.signal, 'the computation'));
       return;
     }
     this.signal?.addEventListener('abort', this.#onAbort, { once: true });
@@ -230,10 +225,4 @@ class NodeSink implements TaskSink {
     this.settled = true;
     this.run.fail(error, this.at);
   }
-}
-
-function abortError(signal: AbortSignal): unknown {
-  return signal.reason instanceof CancelledError
-    ? signal.reason
-    : new CancelledError('the computation was aborted', signal.reason);
 }
