@@ -1,5 +1,4 @@
-import { describe } from '../tasks/define.js';
-import { TypeErrorWithHint } from '../tasks/hints.js';
+import { describe, TypeErrorWithHint } from '../hints.js';
 import { inWorker } from '../worker/where.js';
 import { InlineBackend } from './inline.js';
 import { ProcessBackend } from './processes.js';

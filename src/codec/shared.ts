@@ -1,5 +1,4 @@
-import { describe } from '../tasks/define.js';
-import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
+import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
 
 /**
  * Typed arrays on a SharedArrayBuffer: they cross to thread workers with no copy, so a task

@@ -1,6 +1,5 @@
 import { CancelledError, TimeoutError } from '../errors.js';
-import { describe } from '../tasks/define.js';
-import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
+import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
 
 /**
  * The state machine, stated once:

@@ -1,5 +1,5 @@
-import { describe, taskSpec } from '../tasks/define.js';
-import { TypeErrorWithHint } from '../tasks/hints.js';
+import { describe, TypeErrorWithHint } from '../hints.js';
+import { taskSpec } from '../tasks/define.js';
 import type { TaskSpec } from '../tasks/types.js';
 import { toDot } from './graph/dot.js';
 import { type ComputeOptions, compute } from './graph.js';

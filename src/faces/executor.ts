@@ -1,8 +1,8 @@
 import { type PrepareContext, prepareValue } from '../codec/prepare.js';
 import type { Future } from '../engine/future.js';
 import { CancelledError, PoolClosedError, TimeoutError } from '../errors.js';
-import { describe, taskSpec } from '../tasks/define.js';
-import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
+import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
+import { taskSpec } from '../tasks/define.js';
 import { MapRun, type SettledItem } from './map.js';
 import { Pool, type PoolOptions, type SubmitOptions } from './pool.js';
 import { isInput, zipInputs } from './zip.js';

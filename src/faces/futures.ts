@@ -1,7 +1,6 @@
 import { Future } from '../engine/future.js';
 import { TimeoutError } from '../errors.js';
-import { describe } from '../tasks/define.js';
-import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
+import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
 
 /** Options of {@link asCompleted}. */
 export interface AsCompletedOptions {

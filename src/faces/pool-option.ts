@@ -1,5 +1,4 @@
-import { describe } from '../tasks/define.js';
-import { TypeErrorWithHint } from '../tasks/hints.js';
+import { describe, TypeErrorWithHint } from '../hints.js';
 import { Pool } from './pool.js';
 
 /**

@@ -1,5 +1,4 @@
-import { describe } from '../tasks/define.js';
-import { TypeErrorWithHint } from '../tasks/hints.js';
+import { describe, TypeErrorWithHint } from '../hints.js';
 
 /** Pulls items in chunks from an array, a lazy iterable or an async iterable. */
 export interface ItemSource<T> {

@@ -1,6 +1,5 @@
 import type { Transferable } from '../codec/transferable.js';
-import { describe } from '../tasks/define.js';
-import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
+import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
 
 /**
  * The checks every face applies to its options, in one place so that one rule means one

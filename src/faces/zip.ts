@@ -1,5 +1,4 @@
-import { describe } from '../tasks/define.js';
-import { TypeErrorWithHint } from '../tasks/hints.js';
+import { describe, TypeErrorWithHint } from '../hints.js';
 
 type Input = Iterable<unknown> | AsyncIterable<unknown>;
 

@@ -2,8 +2,7 @@ import type { WorkerExit } from '../backends/types.js';
 import { rebuildError } from '../codec/errors.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import { SETTLED, type Task } from '../engine/task.js';
-import { describe } from '../tasks/define.js';
-import { TypeErrorWithHint } from '../tasks/hints.js';
+import { describe, TypeErrorWithHint } from '../hints.js';
 import type { TaskSpec } from '../tasks/types.js';
 import { CallTracker } from './calls.js';
 import {

@@ -1,7 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import type { Pool } from '../faces/pool.js';
-import { describe } from '../tasks/define.js';
-import { TypeErrorWithHint } from '../tasks/hints.js';
+import { describe, TypeErrorWithHint } from '../hints.js';
 import { PoolMonitor } from './monitor.js';
 import { pageHtml } from './page.js';
 import { watchPools } from './registry.js';

@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { describe } from '../tasks/define.js';
-import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
+import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
 import { type PageSnapshot, pageHtml } from './page.js';
 
 /** Options of `pool.dashboard()` and `spindle dashboard`. */

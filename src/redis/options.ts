@@ -1,4 +1,4 @@
-import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
+import { RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
 import type { RedisConnection } from './connection.js';
 import { secretFrom } from './wire.js';
 

@@ -1,5 +1,4 @@
-import { describe } from '../tasks/define.js';
-import { RangeErrorWithHint } from '../tasks/hints.js';
+import { describe, RangeErrorWithHint } from '../hints.js';
 import {
   assertMayBlock,
   type BlockingWaitOptions,

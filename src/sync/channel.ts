@@ -1,7 +1,6 @@
 import { deserialize, serialize } from 'node:v8';
 import { ChannelClosedError, CloneError } from '../errors.js';
-import { describe } from '../tasks/define.js';
-import { RangeErrorWithHint } from '../tasks/hints.js';
+import { describe, RangeErrorWithHint } from '../hints.js';
 import {
   CAPACITY,
   CLOSED,

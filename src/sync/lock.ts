@@ -1,4 +1,4 @@
-import { TypeErrorWithHint } from '../tasks/hints.js';
+import { TypeErrorWithHint } from '../hints.js';
 import { currentHolder } from './holder.js';
 import { lockStep, tryLockWord, unlockWord, wordHolder } from './mutex.js';
 import { registerLockWord } from './registry.js';

@@ -1,6 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
 import { CancelledError, TimeoutError, UnsupportedError } from '../errors.js';
-import { RangeErrorWithHint, TypeErrorWithHint } from '../tasks/hints.js';
+import { RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
 
 /** Options of every wait on a Lock, Semaphore, Barrier or Channel. */
 export interface CoordinationWaitOptions {

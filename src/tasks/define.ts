@@ -1,4 +1,4 @@
-import { TypeErrorWithHint } from './hints.js';
+import { describe, TypeErrorWithHint } from '../hints.js';
 import { checkInlineSource } from './inline-check.js';
 import type { TaskDef, TaskSpec } from './types.js';
 
@@ -141,15 +141,4 @@ function captureValue(value: unknown): unknown {
   if (typeof value === 'function')
     return { __spindleTask: taskSpec(value, 'a captured function').def };
   return value;
-}
-
-export function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'function') return `the function ${value.name || '(anonymous)'}`;
-  if (typeof value === 'object')
-    return `an object (${Object.prototype.toString.call(value).slice(8, -1)})`;
-  if (typeof value === 'string')
-    return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  return `${typeof value} ${String(value)}`;
 }

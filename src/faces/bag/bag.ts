@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { describe, taskSpec } from '../../tasks/define.js';
-import { RangeErrorWithHint, TypeErrorWithHint } from '../../tasks/hints.js';
+import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../../hints.js';
+import { taskSpec } from '../../tasks/define.js';
 import type { TaskSpec } from '../../tasks/types.js';
 import * as combine from './combine.js';
 import { type BagComputeOptions, checkBackend, withContext } from './context.js';

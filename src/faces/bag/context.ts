@@ -1,9 +1,8 @@
 import type { BackendName } from '../../backends/resolve.js';
 import type { Backend } from '../../backends/types.js';
 import { UnsupportedError } from '../../errors.js';
+import { describe, TypeErrorWithHint } from '../../hints.js';
 import { trackCall } from '../../observe/calls.js';
-import { describe } from '../../tasks/define.js';
-import { TypeErrorWithHint } from '../../tasks/hints.js';
 import type { ProgressCallback } from '../map.js';
 import { Pool } from '../pool.js';
 import { checkPoolOption } from '../pool-option.js';

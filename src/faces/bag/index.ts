@@ -1,5 +1,4 @@
-import { describe } from '../../tasks/define.js';
-import { TypeErrorWithHint } from '../../tasks/hints.js';
+import { describe, TypeErrorWithHint } from '../../hints.js';
 import { Bag } from './bag.js';
 import { checkSizing, type ReadTextOptions, type Sizing, sliceItems, textSource } from './plan.js';
 

@@ -1,8 +1,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InputFileError } from '../../errors.js';
-import { describe } from '../../tasks/define.js';
-import { RangeErrorWithHint, TypeErrorWithHint } from '../../tasks/hints.js';
+import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../../hints.js';
 import type { LineEncoding } from './lines.js';
 import type { RunContext } from './run.js';
 import type { SourceWire } from './wire.js';
