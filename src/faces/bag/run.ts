@@ -69,8 +69,11 @@ export function runPartitions(ctx: RunContext, plan: RunPlan): Promise<unknown[]
       if (error === undefined) resolve(ordered ? [] : enough ? results.slice(0, prefix) : results);
       else reject(error);
     };
+    // `take` never runs ahead of its first unfinished partition by more than a window:
+    // partitions finishing out of order must not start ones past what it may need.
+    const ahead = () => !enough || next < prefix + window;
     const submit = () => {
-      while (!finished && next < total && running.size < window) {
+      while (!finished && next < total && running.size < window && ahead()) {
         const at = next++;
         const sink: TaskSink & { task?: Task } = {
           onStart() {},
