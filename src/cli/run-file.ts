@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { ErrorCodes } from '../errors.js';
 import { bag } from '../faces/bag/index.js';
 import type { SettledPartition } from '../faces/bag/settle-sink.js';
+import { describeFailure, failureRecord, lineFailure } from '../faces/bag/settle-sink.js';
 import { Pool } from '../faces/pool.js';
 import { progressBar } from '../faces/progress.js';
 import { taskSpec } from '../tasks/define.js';
@@ -58,8 +59,8 @@ export async function runFileCommand(task: AnyFn, options: RunOptions, io: RunIO
       const failed = part.failures[f++];
       failures++;
       const line = before + failed.line;
-      io.stderr.write(`spindle: line ${line} failed: ${describe(failed)}\n`);
-      writer.push(jsonl ? JSON.stringify({ error: record(line, failed) }) : '');
+      io.stderr.write(`spindle: line ${line} failed: ${describeFailure(failed)}\n`);
+      writer.push(jsonl ? JSON.stringify({ error: failureRecord(line, failed) }) : '');
     }
     if (part.badJson) {
       inputFailure = new CliError(
@@ -67,7 +68,7 @@ export async function runFileCommand(task: AnyFn, options: RunOptions, io: RunIO
         ExitCode.IO,
       );
     }
-    if (part.stop) stopped = { line: before + part.stop.line, message: describe(part.stop) };
+    if (part.stop) stopped = { line: before + part.stop.line, message: describeFailure(part.stop) };
     before += part.lines;
     bytesDone += size / blocks;
     if (bar) {
@@ -117,7 +118,7 @@ export async function runFileCommand(task: AnyFn, options: RunOptions, io: RunIO
         ExitCode.IO,
       );
     }
-    io.stderr.write(`spindle: the run failed: ${describeError(runFailure)}\n`);
+    io.stderr.write(`spindle: the run failed: ${describeFailure(lineFailure(0, runFailure))}\n`);
     return ExitCode.TASK_FAILED;
   }
   if (stopped) {
@@ -152,26 +153,4 @@ async function openOutput(name: string): Promise<Writable> {
   } catch (error) {
     throw new CliError(`cannot write the output ${name}: ${(error as Error).message}`, ExitCode.IO);
   }
-}
-
-function describe(failure: { name: string; message: string }): string {
-  return failure.name ? `${failure.name}: ${failure.message}` : failure.message;
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
-
-function record(
-  line: number,
-  failure: { name: string; message: string; code?: unknown },
-): Record<string, unknown> {
-  if (!failure.name) return { line, message: failure.message };
-  return {
-    line,
-    name: failure.name,
-    message: failure.message,
-    ...(failure.code === undefined ? {} : { code: failure.code }),
-  };
 }

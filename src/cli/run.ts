@@ -4,6 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { BackendName } from '../backends/resolve.js';
 import { Deque } from '../engine/deque.js';
 import { ErrorCodes } from '../errors.js';
+import { describeFailure, failureRecord, lineFailure } from '../faces/bag/settle-sink.js';
 import type { ProgressInfo } from '../faces/map.js';
 import { Pool } from '../faces/pool.js';
 import { progressBar } from '../faces/progress.js';
@@ -149,8 +150,14 @@ export async function runCommand(
       if (error === undefined) writer.push(text!);
       else if (options.keepGoing && !isSetupError(error)) {
         failures++;
-        io.stderr.write(`spindle: line ${line} failed: ${describeError(error)}\n`);
-        writer.push(options.jsonl ? JSON.stringify({ error: errorRecord(line, error) }) : '');
+        io.stderr.write(
+          `spindle: line ${line} failed: ${describeFailure(lineFailure(line, error))}\n`,
+        );
+        writer.push(
+          options.jsonl
+            ? JSON.stringify({ error: failureRecord(line, lineFailure(line, error)) })
+            : '',
+        );
       } else {
         stopped = { line, error };
         break;
@@ -187,7 +194,9 @@ export async function runCommand(
       throw new CliError((stopped.error as Error).message, ExitCode.USAGE);
     }
     const where = stopped.line ? `line ${stopped.line} failed` : 'the run failed';
-    io.stderr.write(`spindle: ${where}: ${describeError(stopped.error)}\n`);
+    io.stderr.write(
+      `spindle: ${where}: ${describeFailure(lineFailure(stopped.line, stopped.error))}\n`,
+    );
     return ExitCode.TASK_FAILED;
   }
   if (failures > 0) {
@@ -259,22 +268,4 @@ export function formatResult(value: unknown, jsonl: boolean): string {
 /** A task that cannot be loaded in a worker is a usage problem, not a failing line. */
 function isSetupError(error: unknown): boolean {
   return (error as { code?: string })?.code === ErrorCodes.TASK_MODULE;
-}
-
-function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
-
-function errorRecord(line: number, error: unknown): Record<string, unknown> {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return {
-      line,
-      name: error.name,
-      message: error.message,
-      ...(code === undefined ? {} : { code }),
-    };
-  }
-  return { line, message: String(error) };
 }

@@ -39,7 +39,7 @@ export function settleSink(fn: AnyFn, jsonl: boolean, keepGoing: boolean): Sink 
   let badJson: SettledPartition['badJson'];
 
   const fail = (at: number, error: unknown): LineResult => {
-    const record = failure(at, error);
+    const record = lineFailure(at, error);
     if (!keepGoing) {
       stop = record;
       return STOP;
@@ -91,7 +91,8 @@ export function settleSink(fn: AnyFn, jsonl: boolean, keepGoing: boolean): Sink 
   };
 }
 
-function failure(line: number, error: unknown): LineFailure {
+/** A line's error as `spindle run` reports it, the same whether the caller or a worker read the line. */
+export function lineFailure(line: number, error: unknown): LineFailure {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
     return {
@@ -102,4 +103,20 @@ function failure(line: number, error: unknown): LineFailure {
     };
   }
   return { line, name: '', message: String(error) };
+}
+
+/** `Name: message` for stderr, or the message alone for a thrown non-Error. */
+export function describeFailure(failure: Pick<LineFailure, 'name' | 'message'>): string {
+  return failure.name ? `${failure.name}: ${failure.message}` : failure.message;
+}
+
+/** The `{ error: ... }` record of a failed line under --jsonl, at its line in the whole input. */
+export function failureRecord(line: number, failure: LineFailure): Record<string, unknown> {
+  if (!failure.name) return { line, message: failure.message };
+  return {
+    line,
+    name: failure.name,
+    message: failure.message,
+    ...(failure.code === undefined ? {} : { code: failure.code }),
+  };
 }
