@@ -3,7 +3,9 @@ import type { Future } from '../engine/future.js';
 import { CancelledError, PoolClosedError, TimeoutError } from '../errors.js';
 import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
 import { taskSpec } from '../tasks/define.js';
-import { MapRun, type SettledItem } from './map.js';
+import type { SettledItem } from './feed-plan.js';
+import type { Feeder } from './feeder.js';
+import { mapFeeder } from './map.js';
 import { Pool, type PoolOptions, type SubmitOptions } from './pool.js';
 import { isInput, zipInputs } from './zip.js';
 
@@ -157,7 +159,7 @@ export class Executor {
     const tuples = zipInputs(rest, 'executor.map');
     // One context per call, so a large array shared by many calls is moved to shared memory once.
     const ctx = this.#prepare && { ...this.#prepare };
-    const run = new MapRun<SettledItem<unknown>>(this.#pool._scheduler, spec, tuples, {
+    const run = mapFeeder<SettledItem<unknown>>(this.#pool._scheduler, spec, tuples, {
       ordered: true,
       star: true,
       // Each call settles alone, so an error surfaces at its own position, not its chunk's.
@@ -236,9 +238,9 @@ export class ProcessPoolExecutor extends Executor {
   }
 }
 
-/** The iterator `executor.map` returns: a deadline and in-place errors over an ordered MapRun. */
+/** The iterator `executor.map` returns: a deadline and in-place errors over an ordered feeder. */
 class ExecutorMap<R> implements AsyncIterableIterator<R> {
-  readonly #run: MapRun<SettledItem<R>>;
+  readonly #run: Feeder<SettledItem<R>>;
   readonly #timeout: number | undefined;
   readonly #deadline: number | undefined;
   readonly #onEnd: (map: ExecutorMap<R>) => void;
@@ -250,7 +252,7 @@ class ExecutorMap<R> implements AsyncIterableIterator<R> {
   #tail: Promise<unknown> = Promise.resolve();
 
   constructor(
-    run: MapRun<SettledItem<R>>,
+    run: Feeder<SettledItem<R>>,
     timeout: number | undefined,
     onEnd: (map: ExecutorMap<R>) => void,
   ) {
@@ -311,7 +313,7 @@ class ExecutorMap<R> implements AsyncIterableIterator<R> {
 
   /**
    * Waits for the inner step, but no longer than the deadline, and no longer than until the
-   * iterator is closed or cancelled: a MapRun that is stopped never answers a pending `next()`.
+   * iterator is closed or cancelled: a feeder that is stopped never answers a pending `next()`.
    */
   #race<T>(step: Promise<IteratorResult<T>>): Promise<IteratorResult<T>> {
     return new Promise<IteratorResult<T>>((resolve, reject) => {

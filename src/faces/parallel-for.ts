@@ -1,12 +1,12 @@
 import type { BackendName } from '../backends/resolve.js';
 import type { Backend } from '../backends/types.js';
 import { prepareArgs } from '../codec/prepare.js';
-import type { TaskSink } from '../engine/future.js';
-import type { Task } from '../engine/scheduler.js';
 import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
 import { taskSpec } from '../tasks/define.js';
+import { Feeder } from './feeder.js';
 import { Pool } from './pool.js';
-import { abortError, checkRunsOn } from './refusals.js';
+import { checkRunsOn } from './refusals.js';
+import type { ItemSource } from './source.js';
 import { checkSignal } from './validate.js';
 
 type RangeTask = (lo: number, hi: number, ...rest: any[]) => any;
@@ -30,7 +30,7 @@ export interface ParallelForOptions<A extends unknown[] = unknown[]> {
   backend?: BackendName | Backend;
   /** For a pool made by the call: workers at most (default `cpuCount()`). */
   workers?: number;
-  /** Aborting drops ranges not yet started and rejects with `SPINDLE_CANCELLED`. */
+  /** Aborting drops ranges not yet started, stops running ones, and rejects with `SPINDLE_CANCELLED`. */
   signal?: AbortSignal;
 }
 
@@ -111,12 +111,10 @@ function run(
   schedule: 'static' | 'dynamic',
   options: ParallelForOptions<any>,
 ): Promise<unknown[]> {
-  const backend = pool._backend;
-  checkRunsOn(backend, spec);
+  checkRunsOn(pool._backend, spec);
   const scheduler = pool._scheduler;
   const n = end - start;
-  const workers = scheduler.maxWorkers;
-  const share = Math.ceil(n / workers);
+  const share = Math.ceil(n / scheduler.maxWorkers);
   const chunk =
     options.chunk ??
     (schedule === 'static' ? share : Math.max(1, Math.ceil(share / DYNAMIC_RANGES_PER_WORKER)));
@@ -124,59 +122,40 @@ function run(
   // array becomes one shared copy, not one per range.
   const prepare = pool._prepareContext();
   const shared = prepare ? prepareArgs(args, prepare) : args;
-  const ranges = Math.ceil(n / chunk);
-  const results = new Array(ranges);
-  const signal = checkSignal(options.signal);
-  return new Promise((resolve, reject) => {
-    const tasks: Task[] = [];
-    let left = ranges;
-    let failed = false;
-    const fail = (error: unknown) => {
-      if (failed) return;
-      failed = true;
-      signal?.removeEventListener('abort', onAbort);
-      for (const t of tasks) t.cancelQueued();
-      reject(error);
-    };
-    // An abort withdraws the queued ranges and stops the running ones, as in every face.
-    const onAbort = () => {
-      const error = abortError(signal!, 'parallelFor');
-      fail(error);
-      for (const t of tasks) scheduler.cancel(t, error);
-    };
-    if (signal?.aborted) return fail(abortError(signal, 'parallelFor'));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    let r = 0;
-    // Ranges wait for room in the queue (maxQueue), as map's chunks do, instead of throwing.
-    const feed = (): void => {
-      try {
-        for (; r < ranges && !failed; r++) {
-          if (scheduler.queued >= scheduler.options.maxQueue) {
-            scheduler.whenQueueHasRoom().then(feed, fail);
-            return;
-          }
-          const at = r;
-          const lo = start + at * chunk;
-          const hi = Math.min(end, lo + chunk);
-          const sink: TaskSink = {
-            onStart() {},
-            onResult(value) {
-              results[at] = value;
-              if (--left === 0 && !failed) {
-                signal?.removeEventListener('abort', onAbort);
-                resolve(results);
-              }
-            },
-            onError: fail,
-          };
-          tasks.push(scheduler.submit(spec, [lo, hi, ...shared], sink));
-        }
-      } catch (error) {
-        fail(error);
-      }
-    };
-    feed();
-  });
+  const window = () =>
+    Math.max(4, 3 * scheduler.maxWorkers * Math.max(1, scheduler.options.concurrency));
+  return new Feeder({
+    scheduler,
+    what: 'parallelFor',
+    source: rangeSource(Math.ceil(n / chunk)),
+    chunkSize: 1,
+    specOf: () => spec,
+    order(units) {
+      const lo = start + (units[0] as number) * chunk;
+      return { spec, args: [lo, Math.min(end, lo + chunk), ...shared] };
+    },
+    results: (value) => [value],
+    delivery: 'completion',
+    signal: checkSignal(options.signal),
+    maxInFlight: window,
+    maxUnread: window,
+  }).all();
+}
+
+/** The numbers of the loop's ranges, made as they are pulled. */
+function rangeSource(ranges: number): ItemSource<number> {
+  let next = 0;
+  return {
+    length: ranges,
+    take(size) {
+      const out: number[] = [];
+      while (out.length < size && next < ranges) out.push(next++);
+      return out;
+    },
+    close() {
+      next = ranges;
+    },
+  };
 }
 
 function whole(value: unknown, name: string): void {

@@ -5,8 +5,9 @@ import { cpuCount } from '../cpu.js';
 import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
 import { trackCall } from '../observe/calls.js';
 import type { Delayed } from './delayed.js';
+import type { Feeder } from './feeder.js';
 import type { ProgressCallback } from './map.js';
-import { ParallelRun, type ParallelRunOptions } from './parallel-run.js';
+import { type ParallelRunOptions, parallelFeeder } from './parallel-run.js';
 import { Pool } from './pool.js';
 import { checkPoolOption } from './pool-option.js';
 import { progressReporter } from './progress.js';
@@ -84,8 +85,7 @@ async function runArray(calls: unknown, settings: Settings): Promise<unknown[]> 
   const { pool, own } = poolFor(settings);
   let ok = false;
   try {
-    const run = new ParallelRun(calls, runOptions(pool, settings, 'array'));
-    const results = await run.finished();
+    const results = await parallelFeeder(calls, runOptions(pool, settings, 'array')).all();
     ok = true;
     return results;
   } finally {
@@ -95,12 +95,13 @@ async function runArray(calls: unknown, settings: Settings): Promise<unknown[]> 
 
 async function* generate(calls: unknown, settings: Settings): AsyncGenerator<unknown> {
   const { pool, own } = poolFor(settings);
-  let run: ParallelRun | undefined;
+  let run: Feeder | undefined;
   let ok = false;
   try {
-    run = new ParallelRun(calls, runOptions(pool, settings, settings.returnAs));
-    for (let batch = await run.nextBatch(); batch; batch = await run.nextBatch()) {
-      for (let i = 0; i < batch.length; i++) yield batch[i];
+    run = parallelFeeder(calls, runOptions(pool, settings, settings.returnAs));
+    for (let batch = await run.nextChunk(); batch; batch = await run.nextChunk()) {
+      const results = batch.results;
+      for (let i = 0; i < results.length; i++) yield results[i];
     }
     ok = true;
   } finally {

@@ -25,9 +25,11 @@ import { taskSpec } from '../tasks/define.js';
 import type { TaskSpec } from '../tasks/types.js';
 import { refuseMainCodeInWorker } from '../worker/entry-guard.js';
 import { inWorker } from '../worker/where.js';
+import type { SettledItem } from './feed-plan.js';
+import type { Feeder } from './feeder.js';
 import { runGraph } from './graph/run.js';
 import type { ComputeResult } from './graph.js';
-import { type MapOptions, MapRun, type SettledItem } from './map.js';
+import { type MapOptions, mapFeeder } from './map.js';
 import { progressReporter } from './progress.js';
 import { checkRunsOn } from './refusals.js';
 import {
@@ -275,7 +277,9 @@ export class Pool {
   ): Promise<Result<F>[]> {
     try {
       const ctx = this.#prepareContext(undefined, true);
-      return leased(ctx, this.#run<Result<F>>(task, items, options, { ordered: true }, ctx).all());
+      // All results come at once, so chunks are taken as they finish and put in order at the end.
+      const mode = { ordered: false };
+      return leased(ctx, this.#run<Result<F>>(task, items, options, mode, ctx).all());
     } catch (error) {
       return Promise.reject(error);
     }
@@ -307,7 +311,7 @@ export class Pool {
   ): Promise<Result<F>[]> {
     try {
       const ctx = this.#prepareContext(undefined, true);
-      const mode = { ordered: true, star: true };
+      const mode = { ordered: false, star: true };
       return leased(ctx, this.#run<Result<F>>(task, argTuples, options, mode, ctx).all());
     } catch (error) {
       return Promise.reject(error);
@@ -389,7 +393,7 @@ export class Pool {
     options: MapOptions,
     mode: { ordered: boolean; star?: boolean; settle?: boolean },
     prepareContext?: PrepareContext,
-  ): MapRun<R> {
+  ): Feeder<R> {
     if (options === null || typeof options !== 'object') {
       throw new TypeErrorWithHint(
         `map options must be an object, got ${describe(options)}`,
@@ -399,7 +403,7 @@ export class Pool {
     const spec = this.#spec(task);
     const timeout = optionalMs(options.timeout, 'timeout');
     const ctx = prepareContext ?? this.#prepareContext();
-    return new MapRun<R>(this.#scheduler, spec, items, {
+    return mapFeeder<R>(this.#scheduler, spec, items, {
       ...options,
       timeout,
       ...mode,

@@ -1,10 +1,11 @@
 import type { Backend } from '../../backends/types.js';
-import type { TaskSink } from '../../engine/future.js';
-import type { Scheduler, Task } from '../../engine/scheduler.js';
+import type { Scheduler } from '../../engine/scheduler.js';
 import { CancelledError } from '../../errors.js';
 import { taskSpec } from '../../tasks/define.js';
-import type { ProgressReporter } from '../map.js';
+import type { ProgressReporter } from '../feed-plan.js';
+import { Feeder } from '../feeder.js';
 import { abortError } from '../refusals.js';
+import { itemSource } from '../source.js';
 import { bagTasks } from './partition-task.js';
 import type { PartitionWire } from './wire.js';
 
@@ -38,96 +39,57 @@ export interface PartitionErrorInfo {
 }
 
 /**
- * Runs one scheduler task per partition, at most one per worker at a time: a worker holds one
- * partition's block, and `take` never reads far past what it needs. Results come back in any
- * order and are kept by index; only the prefix that is complete is shown to `enough`.
+ * The bag's policy over the feeder: one task per partition, at most one per worker at a time
+ * (a worker holds one partition's block). `take` also never runs ahead of its first unfinished
+ * partition by more than that window, so partitions finishing out of order cannot start ones
+ * it may not need. Ending early (enough, a failure, an abort) stops the partitions running.
  */
-export function runPartitions(ctx: RunContext, plan: RunPlan): Promise<unknown[]> {
-  return new Promise((resolve, reject) => {
-    const { partitions, enough, ordered } = plan;
-    const { scheduler } = ctx.host;
-    const total = partitions.length;
-    const results: unknown[] = new Array(total);
-    const have = new Uint8Array(total);
-    const window = Math.max(1, scheduler.maxWorkers);
-    const stop = new AbortController();
-    const running = new Set<Task>();
-    let next = 0;
-    let done = 0;
-    let prefix = 0;
-    let finished = false;
-    const onAbort = () => finish(abortError(ctx.signal!, 'the bag computation'));
-    const finish = (error?: unknown) => {
-      if (finished) return;
-      finished = true;
-      ctx.signal?.removeEventListener('abort', onAbort);
-      for (const task of running) task.cancelQueued();
-      running.clear();
-      // Stops partitions still running (take has enough, or one failed); their errors are ignored.
-      stop.abort(new CancelledError('the bag computation ended'));
-      ctx.reporter?.finish();
-      if (error === undefined) resolve(ordered ? [] : enough ? results.slice(0, prefix) : results);
-      else reject(error);
-    };
-    // `take` never runs ahead of its first unfinished partition by more than a window:
-    // partitions finishing out of order must not start ones past what it may need.
-    const ahead = () => !enough || next < prefix + window;
-    const submit = () => {
-      while (!finished && next < total && running.size < window && ahead()) {
-        const at = next++;
-        const sink: TaskSink & { task?: Task } = {
-          onStart() {},
-          onResult(value) {
-            if (finished) return;
-            if (sink.task) running.delete(sink.task);
-            results[at] = value;
-            have[at] = 1;
-            done++;
-            ctx.reporter?.update(done, 0, total);
-            let stopNow = false;
-            while (prefix < total && prefix < next && have[prefix] === 1) {
-              if (ordered) {
-                const value = results[prefix];
-                results[prefix] = undefined;
-                try {
-                  stopNow = ordered(value, prefix) === true;
-                } catch (error) {
-                  finish(error);
-                  return;
-                }
-              }
-              prefix++;
-              if (stopNow) break;
-            }
-            if (stopNow || done === total || enough?.(results.slice(0, prefix))) finish();
-            else submit();
-          },
-          onError(error) {
-            if (finished) return;
-            ctx.reporter?.update(done, 1, total);
-            finish(annotate(error, at));
-          },
-        };
-        try {
-          sink.task = scheduler.submit(spec(), [partitions[at]], sink, { signal: stop.signal });
-          if (!finished) running.add(sink.task);
-        } catch (error) {
-          finish(error);
-        }
-      }
-    };
-    if (ctx.signal?.aborted) {
-      reject(abortError(ctx.signal, 'the bag computation'));
-      return;
-    }
-    if (total === 0) {
-      resolve([]);
-      return;
-    }
-    ctx.signal?.addEventListener('abort', onAbort, { once: true });
-    ctx.reporter?.update(0, 0, total);
-    submit();
+export async function runPartitions(ctx: RunContext, plan: RunPlan): Promise<unknown[]> {
+  const { partitions, enough, ordered } = plan;
+  const { scheduler } = ctx.host;
+  const total = partitions.length;
+  if (ctx.signal?.aborted) throw abortError(ctx.signal, 'the bag computation');
+  if (total === 0) return [];
+  const window = () => Math.max(1, scheduler.maxWorkers);
+  const inOrder = enough !== undefined || ordered !== undefined;
+  ctx.reporter?.update(0, 0, total);
+  const feeder = new Feeder({
+    scheduler,
+    what: 'the bag computation',
+    source: itemSource(partitions),
+    chunkSize: 1,
+    specOf: spec,
+    order: (units) => ({ spec: spec(), args: [units[0]] }),
+    results: (value) => [value],
+    delivery: inOrder ? 'input' : 'completion',
+    signal: ctx.signal,
+    reporter: ctx.reporter,
+    endStopsRunning: true,
+    maxInFlight: window,
+    maxUnread: enough ? window : () => Infinity,
+    annotate: (error, _units, first) => annotate(error, first),
   });
+  const results: unknown[] = new Array(total);
+  let prefix = 0;
+  try {
+    for (let chunk = await feeder.nextChunk(); chunk; chunk = await feeder.nextChunk()) {
+      const value = chunk.results[0];
+      if (!inOrder) {
+        results[chunk.first] = value;
+        continue;
+      }
+      prefix++;
+      if (ordered) {
+        if (ordered(value, chunk.first) === true) break;
+      } else {
+        results[chunk.first] = value;
+        if (enough!(results.slice(0, prefix))) break;
+      }
+    }
+  } finally {
+    feeder.stop(new CancelledError('the bag computation ended'));
+  }
+  return ordered ? [] : enough ? results.slice(0, prefix) : results;
 }
 
 let cachedSpec: ReturnType<typeof taskSpec> | undefined;

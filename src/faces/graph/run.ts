@@ -1,12 +1,13 @@
 import type { Backend } from '../../backends/types.js';
 import { type PrepareContext, prepareArgs } from '../../codec/prepare.js';
 import { Deque } from '../../engine/deque.js';
-import type { TaskSink } from '../../engine/future.js';
-import type { Scheduler, Task } from '../../engine/scheduler.js';
+import type { Scheduler } from '../../engine/scheduler.js';
 import { trackCall } from '../../observe/calls.js';
 import { Delayed } from '../delayed.js';
-import type { ProgressReporter } from '../map.js';
+import type { ProgressReporter, TaskOrder } from '../feed-plan.js';
+import { Feeder } from '../feeder.js';
 import { abortError, inlineTaskRefusal } from '../refusals.js';
+import type { ItemSource } from '../source.js';
 import { collectGraph, type Graph, materialize } from './collect.js';
 
 /** What a graph run needs from its pool. */
@@ -42,11 +43,10 @@ export function runGraph(
 }
 
 /**
- * Kahn's algorithm: a node is submitted the moment its last input arrives, independent nodes
- * run side by side, each node runs once, and the whole run is O(nodes + edges). A node's
- * result is dropped once its last consumer has been submitted, so a long pipeline does not
- * hold every intermediate value. Per node it allocates one small sink and nothing else that
- * outlives the node, which keeps 100,000-node graphs out of the garbage collector's way.
+ * Kahn's algorithm over the feeder: a node is handed to the feeder the moment its last input
+ * arrives, independent nodes run side by side, each node runs once, and the whole run is
+ * O(nodes + edges). A node's result is dropped once its last consumer has been submitted, so
+ * a long pipeline does not hold every intermediate value.
  */
 class GraphRun {
   readonly #graph: Graph;
@@ -55,22 +55,16 @@ class GraphRun {
   readonly #waitingFor: Int32Array;
   /** Consumers not yet submitted, plus one for a root (the caller consumes it). */
   readonly #consumers: Int32Array;
-  readonly #ready = new Deque<number>();
-  readonly #running = new Set<Task>();
+  readonly #ready: ReadyNodes;
   /** Stops nodes that run here (a bag's reduction) once the run has failed or was aborted. */
   readonly #stopLocal = new AbortController();
+  #feeder: Feeder | undefined;
   #finished = 0;
   #failed = false;
-  #pumping = false;
   /** Shows the run on a dashboard watching the pool; undefined otherwise. */
   #reporter: ProgressReporter | undefined;
   /** An abort withdraws the graph's queued nodes and stops its running ones. */
-  readonly #onAbort = () => {
-    const running = [...this.#running];
-    const error = abortError(this.signal!, 'the computation');
-    this.fail(error, -1);
-    for (const task of running) this.host.scheduler.cancel(task, error);
-  };
+  readonly #onAbort = () => this.fail(abortError(this.signal!, 'the computation'), true);
   readonly resultOf = (call: Delayed) => this.#results[this.#graph.index.get(call)!];
 
   constructor(
@@ -86,16 +80,18 @@ class GraphRun {
     this.#results = new Array(n);
     this.#waitingFor = new Int32Array(n);
     this.#consumers = new Int32Array(n);
+    let local = 0;
     for (let i = 0; i < n; i++) {
       const node = nodes[i];
       this.#waitingFor[i] = node.deps.length;
       this.#consumers[i] = node.dependents.length + (roots.has(i) ? 1 : 0);
-      if (node.deps.length === 0) this.#ready.push(i);
+      if (localRun(node.call)) local++;
     }
+    this.#ready = new ReadyNodes(n - local);
   }
 
   start(): void {
-    const { backend } = this.host;
+    const { backend, scheduler } = this.host;
     if (backend.moduleTasksOnly) {
       for (const node of this.#graph.nodes) {
         if (node.call.spec.def.t !== 'm') {
@@ -109,72 +105,73 @@ class GraphRun {
       return;
     }
     this.signal?.addEventListener('abort', this.#onAbort, { once: true });
-    const n = this.#graph.nodes.length;
-    this.#reporter = trackCall(this.host.scheduler, 'compute', 'compute', undefined, n);
-    if (n === 0) this.#complete();
-    else this.pump();
-  }
-
-  pump(): void {
-    if (this.#pumping) return;
-    this.#pumping = true;
-    const scheduler = this.host.scheduler;
-    try {
-      while (!this.#failed && this.#ready.size > 0) {
-        if (scheduler.queued >= scheduler.options.maxQueue) {
-          scheduler.whenQueueHasRoom().then(
-            () => this.pump(),
-            (e) => this.fail(e, -1),
-          );
-          return;
-        }
-        this.#submit(this.#ready.shift()!);
-      }
-    } catch (error) {
-      this.fail(error, -1);
-    } finally {
-      this.#pumping = false;
+    const nodes = this.#graph.nodes;
+    this.#reporter = trackCall(scheduler, 'compute', 'compute', undefined, nodes.length);
+    if (nodes.length === 0) {
+      this.#complete();
+      return;
     }
+    this.#feeder = new Feeder({
+      scheduler,
+      what: 'the computation',
+      source: this.#ready,
+      chunkSize: 1,
+      specOf: (at) => nodes[at as number].call.spec,
+      order: (units) => this.#order(units[0] as number),
+      results: (value) => [value],
+      delivery: (chunk) => this.onResult(chunk.units![0] as number, chunk.results[0]),
+      onFailure: (error) => this.fail(error),
+      keepUnits: true,
+      // A graph bounds its own look-ahead: only nodes whose inputs are all there are ready.
+      maxInFlight: () => Infinity,
+      maxUnread: () => Infinity,
+      annotate: (error, units) => this.#annotate(error, units![0] as number),
+    });
+    for (let i = 0; i < nodes.length; i++) if (nodes[i].deps.length === 0) this.#readied(i);
   }
 
-  onResult(at: number, value: unknown, task: Task | undefined): void {
+  onResult(at: number, value: unknown): void {
     if (this.#failed) return;
-    if (task) this.#running.delete(task);
     this.#results[at] = this.#consumers[at] > 0 ? value : undefined;
     this.#finished++;
     this.#reporter?.update(this.#finished, 0, this.#graph.nodes.length);
     const waitingFor = this.#waitingFor;
     for (const next of this.#graph.nodes[at].dependents)
-      if (--waitingFor[next] === 0) this.#ready.push(next);
+      if (--waitingFor[next] === 0) this.#readied(next);
     if (this.#finished === this.#graph.nodes.length) this.#complete();
-    else this.pump();
   }
 
-  fail(error: unknown, at: number): void {
+  /** A failure withdraws the nodes not started; an abort also stops the running ones. */
+  fail(error: unknown, aborted = false): void {
     if (this.#failed) return;
     this.#failed = true;
     this.#reporter?.update(this.#finished, 1, this.#graph.nodes.length);
     this.#reporter?.finish();
     this.signal?.removeEventListener('abort', this.#onAbort);
-    for (const task of this.#running) task.cancelQueued();
-    this.#running.clear();
+    this.#feeder?.stop(aborted ? error : undefined);
     this.#stopLocal.abort(error);
-    if (at >= 0) this.#annotate(error, at);
     this.reject(error);
   }
 
-  #submit(at: number): void {
-    const node = this.#graph.nodes[at];
-    // A node that runs its own tasks on this pool (a bag's reduction) runs here, not on a worker.
-    const local = (node.call as { _runLocal?: LocalRun })._runLocal;
-    if (local) {
-      const sink = new NodeSink(this, at);
-      local.call(node.call, this.host, this.#stopLocal.signal).then(
-        (value) => sink.onResult(value),
-        (error) => sink.onError(error),
-      );
+  /** A node whose inputs are all there: to the feeder, or run here if it runs its own tasks. */
+  #readied(at: number): void {
+    const call = this.#graph.nodes[at].call;
+    const local = localRun(call);
+    if (!local) {
+      this.#ready.push(at);
       return;
     }
+    local.call(call, this.host, this.#stopLocal.signal).then(
+      (value) => this.onResult(at, value),
+      (error) => {
+        this.#annotate(error, at);
+        this.fail(error);
+      },
+    );
+  }
+
+  #order(at: number): TaskOrder {
+    const node = this.#graph.nodes[at];
     let args = node.call.args;
     if (node.deps.length > 0) {
       args = args.map((arg, i) =>
@@ -184,15 +181,13 @@ class GraphRun {
       for (const dep of node.deps) if (--consumers[dep] === 0) this.#results[dep] = undefined;
     }
     if (this.host.prepare) args = prepareArgs(args, this.host.prepare);
-    const sink = new NodeSink(this, at);
-    sink.task = this.host.scheduler.submit(node.call.spec, args, sink);
-    // A sink may have settled during submit (an aborted signal); only live tasks are tracked.
-    if (!sink.settled) this.#running.add(sink.task);
+    return { spec: node.call.spec, args };
   }
 
   #complete(): void {
     this.#reporter?.finish();
     this.signal?.removeEventListener('abort', this.#onAbort);
+    this.#feeder?.stop();
     this.resolve(this.values.map((value) => materialize(value, this.resultOf)));
   }
 
@@ -208,21 +203,53 @@ class GraphRun {
   }
 }
 
-/** One node's link to the scheduler: a small object with its methods on the prototype. */
-class NodeSink implements TaskSink {
-  task: Task | undefined;
-  settled = false;
-  constructor(
-    readonly run: GraphRun,
-    readonly at: number,
-  ) {}
-  onStart(): void {}
-  onResult(value: unknown): void {
-    this.settled = true;
-    this.run.onResult(this.at, value, this.task);
+function localRun(call: Delayed): LocalRun | undefined {
+  return (call as { _runLocal?: LocalRun })._runLocal;
+}
+
+/**
+ * The feeder's input for a graph: nodes as they become ready. A take with none ready waits
+ * for the next one; the input ends once every node that runs on a worker was handed out.
+ */
+class ReadyNodes implements ItemSource<number> {
+  readonly length = undefined;
+  readonly #queue = new Deque<number>();
+  #left: number;
+  #waiter: ((nodes: number[]) => void) | undefined;
+  #waitingFor = 0;
+
+  constructor(workerNodes: number) {
+    this.#left = workerNodes;
   }
-  onError(error: unknown): void {
-    this.settled = true;
-    this.run.fail(error, this.at);
+
+  push(at: number): void {
+    this.#queue.push(at);
+    const waiter = this.#waiter;
+    if (!waiter) return;
+    this.#waiter = undefined;
+    waiter(this.#drain(this.#waitingFor));
+  }
+
+  take(size: number): number[] | Promise<number[]> {
+    if (this.#queue.size > 0 || this.#left === 0) return this.#drain(size);
+    this.#waitingFor = size;
+    return new Promise((resolve) => {
+      this.#waiter = resolve;
+    });
+  }
+
+  close(): void {
+    this.#left = 0;
+    this.#queue.drain();
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.([]);
+  }
+
+  #drain(size: number): number[] {
+    const out: number[] = [];
+    while (out.length < size && this.#queue.size > 0) out.push(this.#queue.shift()!);
+    this.#left -= out.length;
+    return out;
   }
 }

@@ -1,0 +1,481 @@
+import { nextChunkSize } from '../engine/batching.js';
+import { Deque } from '../engine/deque.js';
+import type { TaskSink } from '../engine/future.js';
+import type { Task } from '../engine/scheduler.js';
+import { CancelledError } from '../errors.js';
+import type { TaskSpec } from '../tasks/types.js';
+import {
+  type FedChunk,
+  type FeedPlan,
+  type SettledItem,
+  settledItem,
+  type TaskOrder,
+  unpackResults,
+} from './feed-plan.js';
+import { abortError } from './refusals.js';
+
+interface Chunk {
+  first: number;
+  size: number;
+  units: unknown[] | undefined;
+  task: Task | undefined;
+  /** settle mode: the one-unit tasks a failed chunk was split into */
+  parts: Task[] | undefined;
+  results: unknown[] | undefined;
+  error: unknown;
+  settled: boolean;
+}
+
+/** A chunk's link to the scheduler, with its methods on the prototype. */
+class ChunkSink implements TaskSink {
+  constructor(
+    readonly feeder: Feeder,
+    readonly chunk: Chunk,
+  ) {}
+  onStart(): void {}
+  onResult(value: unknown): void {
+    this.feeder._done(this.chunk, value);
+  }
+  onError(error: unknown): void {
+    this.feeder._failed(this.chunk, error);
+  }
+}
+
+/**
+ * The one layer between the faces and the scheduler. It pulls units with bounded look-ahead,
+ * groups them into tasks, waits for queue room instead of throwing, and hands results back
+ * per unit (`next`), per task (`nextChunk`) or all at once (`all`). A failure stops pulling
+ * and withdraws the tasks after it; an abort withdraws queued tasks and stops running ones.
+ */
+export class Feeder<R = unknown> implements AsyncIterableIterator<R> {
+  readonly #plan: FeedPlan;
+  /** Tasks not handed out yet, in input order ('input' delivery). */
+  readonly #outstanding = new Deque<Chunk>();
+  /** Settled tasks not handed out yet, in completion order ('completion' delivery). */
+  readonly #ready = new Deque<Chunk>();
+  readonly #live = new Set<Chunk>();
+  #unread = 0;
+  /** Units pulled and not yet in a task. */
+  #carry: unknown[] = [];
+  /** Units placed in tasks so far: the number of the next task's first unit. */
+  #placed = 0;
+  #lastSpec: TaskSpec | undefined;
+  #exhausted = false;
+  #filling = false;
+  #failure: { error: unknown } | undefined;
+  #finished = false;
+  #wake: (() => void) | undefined;
+  #current: unknown[] | undefined;
+  #currentAt = 0;
+  #done = 0;
+  #failedUnits = 0;
+  #abortListener: (() => void) | undefined;
+  /** The earliest failed task; 'input' delivery raises it once the results before it are out. */
+  #firstError: { error: unknown; first: number } | undefined;
+  #failFast = false;
+  /** The input itself threw: raised once the results of the units read before it are out. */
+  #inputError: { error: unknown } | undefined;
+
+  constructor(plan: FeedPlan) {
+    this.#plan = plan;
+    const signal = plan.signal;
+    if (signal?.aborted) this.#fail(abortError(signal, plan.what));
+    else if (signal) {
+      // One listener per call, not one per task in flight (Node warns past ten).
+      this.#abortListener = () => this.#abort(abortError(signal, plan.what));
+      signal.addEventListener('abort', this.#abortListener, { once: true });
+    }
+    this.#fill();
+  }
+
+  /** Every result in input order; the first failure rejects at once. */
+  async all(): Promise<R[]> {
+    this.#failFast = true;
+    const inOrder = this.#plan.delivery === 'input';
+    const out: R[] = [];
+    const byFirst: FedChunk[] = [];
+    for (let chunk = await this.nextChunk(); chunk; chunk = await this.nextChunk()) {
+      if (inOrder) pushAll(out, chunk.results);
+      else byFirst.push(chunk);
+    }
+    if (inOrder) return out;
+    byFirst.sort((a, b) => a.first - b.first);
+    for (const chunk of byFirst) pushAll(out, chunk.results);
+    return out;
+  }
+
+  async next(): Promise<IteratorResult<R>> {
+    for (;;) {
+      if (this.#current && this.#currentAt < this.#current.length) {
+        const value = this.#current[this.#currentAt] as R;
+        this.#current[this.#currentAt++] = undefined;
+        return { done: false, value };
+      }
+      this.#current = undefined;
+      const chunk = await this.nextChunk();
+      if (!chunk) return { done: true, value: undefined };
+      this.#current = chunk.results;
+      this.#currentAt = 0;
+    }
+  }
+
+  async return(): Promise<IteratorResult<R>> {
+    this.stop();
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<R>> {
+    this.stop();
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<R> {
+    return this;
+  }
+
+  /** The next settled task, in the plan's delivery order; undefined at the end. */
+  async nextChunk(): Promise<FedChunk | undefined> {
+    for (;;) {
+      if (this.#finished && !this.#failure) return undefined;
+      if (this.#inputError && (this.#failFast || (this.#exhausted && this.#unread === 0)))
+        this.#fail(this.#inputError.error);
+      if (this.#failure) {
+        this.stop();
+        throw this.#failure.error;
+      }
+      const inOrder = this.#plan.delivery === 'input';
+      if (this.#firstError && (this.#failFast || !inOrder)) this.#fail(this.#firstError.error);
+      const head = inOrder ? this.#outstanding.peek() : this.#ready.shift();
+      const chunk = head?.settled ? head : undefined;
+      if (chunk?.error !== undefined) this.#fail(chunk.error);
+      else if (chunk) {
+        if (inOrder) this.#outstanding.shift();
+        this.#unread--;
+        this.#fill();
+        const results = chunk.results!;
+        chunk.results = undefined;
+        return { first: chunk.first, units: chunk.units, results };
+      }
+      if (this.#failure) continue;
+      if (this.#exhausted && this.#carry.length === 0 && this.#unread === 0) {
+        this.stop();
+        return undefined;
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  /**
+   * Ends the run: no more input is pulled and queued tasks are withdrawn. Running tasks finish
+   * unobserved, or, given a reason, are stopped with it (a bag's `take` that has enough).
+   */
+  stop(reason?: unknown): void {
+    if (this.#finished) return;
+    const stopRunning = reason !== undefined || this.#plan.endStopsRunning;
+    const live = stopRunning ? [...this.#live] : [];
+    reason ??= new CancelledError(`${this.#plan.what} ended`);
+    this.#finished = true;
+    this.#cancelOutstanding();
+    for (const chunk of live) this.#cancelChunk(chunk, reason);
+    if (this.#abortListener) this.#plan.signal!.removeEventListener('abort', this.#abortListener);
+    this.#plan.reporter?.finish();
+    // A consumer already waiting when the run is closed ends instead of hanging.
+    this.#notify();
+  }
+
+  #canSubmit(): boolean {
+    const plan = this.#plan;
+    return (
+      !this.#failure &&
+      !this.#finished &&
+      !this.#firstError &&
+      (this.#carry.length > 0 || !this.#exhausted) &&
+      this.#live.size < plan.maxInFlight() &&
+      this.#unread < plan.maxUnread()
+    );
+  }
+
+  #fill(): void {
+    if (this.#filling) return;
+    this.#filling = true;
+    const scheduler = this.#plan.scheduler;
+    const step = (): void => {
+      while (this.#canSubmit()) {
+        if (scheduler.queued >= scheduler.options.maxQueue) {
+          scheduler.whenQueueHasRoom().then(step, (error) => {
+            this.#filling = false;
+            this.#fail(error);
+          });
+          return;
+        }
+        const size = this.#size();
+        if (this.#carry.length < size && !this.#exhausted) {
+          let taken: unknown[] | Promise<unknown[]>;
+          try {
+            taken = this.#plan.source.take(size - this.#carry.length);
+          } catch (error) {
+            this.#inputFailed(error);
+            continue;
+          }
+          if (taken instanceof Promise) {
+            taken.then(
+              (units) => {
+                this.#accept(units);
+                step();
+              },
+              (error) => {
+                this.#inputFailed(error);
+                step();
+              },
+            );
+            return;
+          }
+          this.#accept(taken);
+        }
+        if (this.#carry.length > 0) this.#submit(size);
+      }
+      this.#filling = false;
+    };
+    step();
+  }
+
+  #size(): number {
+    const plan = this.#plan;
+    const scheduler = plan.scheduler;
+    const spec = this.#carry.length > 0 ? plan.specOf(this.#carry[0]) : this.#lastSpec;
+    return nextChunkSize(
+      {
+        fixed: plan.chunkSize,
+        length: plan.source.length,
+        workers: scheduler.maxWorkers,
+        estimate: () => (spec ? scheduler.estimatePerUnit(spec) : undefined),
+      },
+      this.#placed,
+    );
+  }
+
+  #accept(units: unknown[]): void {
+    if (units.length === 0) {
+      this.#exhausted = true;
+      this.#notify();
+    } else if (this.#carry.length === 0) this.#carry = units;
+    else for (const unit of units) this.#carry.push(unit);
+  }
+
+  #submit(size: number): void {
+    const plan = this.#plan;
+    const carry = this.#carry;
+    const n = Math.max(1, Math.min(carry.length, plan.cut ? plan.cut(carry, size) : size));
+    const units = n === carry.length ? carry : carry.slice(0, n);
+    this.#carry = n === carry.length ? [] : carry.slice(n);
+    const first = this.#placed;
+    this.#placed += n;
+    const keep = plan.settle || plan.keepUnits;
+    const chunk: Chunk = {
+      first,
+      size: n,
+      units: keep ? units : undefined,
+      task: undefined,
+      parts: undefined,
+      results: undefined,
+      error: undefined,
+      settled: false,
+    };
+    if (plan.delivery === 'input') this.#outstanding.push(chunk);
+    this.#unread++;
+    this.#live.add(chunk);
+    let order: TaskOrder;
+    try {
+      order = plan.order(units, first);
+    } catch (error) {
+      // Bad input fails the call; in settle mode only the units at fault (see #split).
+      if (plan.settle) this._failed(chunk, error);
+      else this.#fail(error);
+      return;
+    }
+    this.#lastSpec = order.spec;
+    try {
+      chunk.task = this.#submitTask(order, n, new ChunkSink(this, chunk), false);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  #submitTask(order: TaskOrder, units: number, sink: TaskSink, isolated: boolean): Task {
+    return this.#plan.scheduler.submit(order.spec, order.args, sink, {
+      kind: order.kind,
+      units,
+      timeout: this.#plan.timeout,
+      front: isolated,
+      isolated,
+    });
+  }
+
+  /** @internal A task of this run returned. */
+  _done(chunk: Chunk, value: unknown): void {
+    if (this.#dropped(chunk)) return;
+    const plan = this.#plan;
+    const results = plan.results ? plan.results(value, chunk.size) : unpackResults(value);
+    this.#settle(chunk, plan.settle ? results.map(settledItem) : results);
+  }
+
+  /** @internal A task of this run failed (threw, crashed, timed out, would not clone). */
+  _failed(chunk: Chunk, error: unknown): void {
+    if (this.#dropped(chunk)) return;
+    if (this.#plan.settle && chunk.units && !this.#failure && !this.#finished) {
+      this.#split(chunk, error);
+      return;
+    }
+    chunk.settled = true;
+    this.#live.delete(chunk);
+    chunk.error = error ?? new Error('a task failed with undefined');
+    this.#failedUnits += chunk.size;
+    this.#plan.annotate?.(chunk.error, chunk.units, chunk.first);
+    this.#haltAfter(chunk);
+    this.#report();
+    if (typeof this.#plan.delivery === 'function') this.#fail(chunk.error);
+    this.#notify();
+  }
+
+  /** A task that settles after the run ended is dropped: nobody reads it, nor its progress. */
+  #dropped(chunk: Chunk): boolean {
+    if (chunk.settled) return true;
+    if (!this.#finished) return false;
+    chunk.settled = true;
+    this.#live.delete(chunk);
+    return true;
+  }
+
+  #settle(chunk: Chunk, results: unknown[]): void {
+    chunk.settled = true;
+    chunk.results = results;
+    this.#live.delete(chunk);
+    if (this.#plan.settle) {
+      for (const r of results) if (!(r as SettledItem<unknown>).ok) this.#failedUnits++;
+    }
+    this.#done += results.length;
+    const delivery = this.#plan.delivery;
+    if (delivery === 'completion') this.#ready.push(chunk);
+    else if (typeof delivery === 'function') {
+      this.#unread--;
+      chunk.results = undefined;
+      try {
+        delivery({ first: chunk.first, units: chunk.units, results });
+      } catch (error) {
+        this.#fail(error);
+      }
+    }
+    this.#report();
+    this.#fill();
+    this.#notify();
+  }
+
+  /**
+   * In settle mode every unit settles on its own, so a task that failed whole (its worker
+   * crashed, it timed out, it would not clone) runs again one unit per task, each alone on its
+   * worker: only the unit at fault fails, with the task's kind of error.
+   */
+  #split(chunk: Chunk, error: unknown): void {
+    const units = chunk.units!;
+    const out: SettledItem<unknown>[] = new Array(units.length);
+    let left = units.length;
+    const settleOne = (i: number, item: SettledItem<unknown>) => {
+      if (out[i] !== undefined || chunk.settled) return;
+      out[i] = item;
+      if (--left === 0 && !this.#dropped(chunk)) this.#settle(chunk, out);
+    };
+    if (units.length === 1) {
+      settleOne(0, { ok: false, error });
+      return;
+    }
+    const plan = this.#plan;
+    chunk.parts = [];
+    // Queued at the front one after another, so the last submitted runs first: go backwards.
+    for (let i = units.length - 1; i >= 0; i--) {
+      const sink: TaskSink = {
+        onStart() {},
+        onResult: (value) => {
+          const results = plan.results ? plan.results(value, 1) : unpackResults(value);
+          settleOne(i, settledItem(results[0]));
+        },
+        onError: (partError) => settleOne(i, { ok: false, error: partError }),
+      };
+      try {
+        const order = plan.order([units[i]], chunk.first + i);
+        chunk.parts.push(this.#submitTask(order, 1, sink, true));
+      } catch (partError) {
+        settleOne(i, { ok: false, error: partError });
+      }
+    }
+  }
+
+  /** A progress callback that throws fails this call with its error, and nothing else. */
+  #report(): void {
+    try {
+      this.#plan.reporter?.update(this.#done, this.#failedUnits, this.#plan.source.length);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /**
+   * Stops pulling and withdraws queued tasks after a failed one; tasks before it still finish,
+   * so 'input' delivery hands them out before raising the error where it happened.
+   */
+  #haltAfter(failed: Chunk): void {
+    if (this.#firstError && this.#firstError.first < failed.first) return;
+    this.#firstError = { error: failed.error, first: failed.first };
+    for (const chunk of this.#live) {
+      if (chunk.first > failed.first && chunk.task?.cancelQueued()) this.#live.delete(chunk);
+    }
+    this.#plan.source.close();
+  }
+
+  #abort(error: unknown): void {
+    const live = [...this.#live];
+    this.#fail(error);
+    for (const chunk of live) this.#cancelChunk(chunk, error);
+  }
+
+  #cancelChunk(chunk: Chunk, reason: unknown): void {
+    const scheduler = this.#plan.scheduler;
+    if (chunk.task) scheduler.cancel(chunk.task, reason);
+    if (chunk.parts) for (const part of chunk.parts) scheduler.cancel(part, reason);
+  }
+
+  #inputFailed(error: unknown): void {
+    this.#inputError = { error };
+    this.#exhausted = true;
+    this.#notify();
+  }
+
+  #fail(error: unknown): void {
+    if (this.#failure || this.#finished) return;
+    this.#failure = { error };
+    this.#cancelOutstanding();
+    this.#notify();
+    this.#plan.onFailure?.(error);
+  }
+
+  #notify(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    wake?.();
+  }
+
+  #cancelOutstanding(): void {
+    for (const chunk of this.#live) {
+      chunk.task?.cancelQueued();
+      if (chunk.parts) for (const part of chunk.parts) part.cancelQueued();
+    }
+    this.#outstanding.drain();
+    this.#carry = [];
+    this.#plan.source.close();
+  }
+}
+
+function pushAll<T>(out: T[], items: readonly unknown[]): void {
+  for (let i = 0; i < items.length; i++) out.push(items[i] as T);
+}
