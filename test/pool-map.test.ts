@@ -197,6 +197,17 @@ describe('Pool.map family', () => {
     assert.deepEqual(out, ['1', '2', 'SPINDLE_TIMEOUT', '4', '5']);
   });
 
+  test('imapSettled fails only the item that cannot cross to a worker', async () => {
+    const items: unknown[] = [1, 2, () => 3, 4];
+    const out: string[] = [];
+    for await (const r of pool.imapSettled((x: number) => x * 10, items as number[], {
+      chunksize: 4,
+    })) {
+      out.push(r.ok ? String(r.value) : (r.error as { code: string }).code);
+    }
+    assert.deepEqual(out, ['10', '20', 'SPINDLE_CLONE', '40']);
+  });
+
   function* breaksAt(n: number) {
     for (let i = 0; i < 10; i++) {
       if (i === n) throw new Error(`input broke at ${n}`);
