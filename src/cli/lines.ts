@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
+import { CliError, ExitCode } from './exit.js';
 
 /**
  * The lines of a stream, without their `\n` or `\r\n`. Pulling from the stream's own async
@@ -69,6 +70,17 @@ export class LineWriter {
         .catch(() => {})
         .finally(() => stop.abort());
     }
+  }
+
+  /**
+   * After `end`: OK when the reader went away (EPIPE: `spindle run … | head` is not an error),
+   * a CliError when writing failed otherwise, undefined when writing went well.
+   */
+  outcome(): number | undefined {
+    const failure = this.#failure;
+    if (!failure) return undefined;
+    if ((failure as NodeJS.ErrnoException).code === 'EPIPE') return ExitCode.OK;
+    throw new CliError(`could not write the output: ${failure.message}`, ExitCode.IO);
   }
 
   /** Flushes and, for a file, closes it and waits until the bytes are written. */

@@ -184,10 +184,8 @@ export async function runCommand(
   }
   await writer.end(out !== io.stdout);
 
-  if (writer.failure) {
-    if ((writer.failure as NodeJS.ErrnoException).code === 'EPIPE') return ExitCode.OK;
-    throw new CliError(`could not write the output: ${writer.failure.message}`, ExitCode.IO);
-  }
+  const written = writer.outcome();
+  if (written !== undefined) return written;
   if (inputFailure) throw inputFailure;
   if (stopped) {
     if (isSetupError(stopped.error)) {
