@@ -4,6 +4,7 @@ import type { TaskSink } from '../engine/future.js';
 import type { Task } from '../engine/scheduler.js';
 import { CancelledError } from '../errors.js';
 import type { TaskSpec } from '../tasks/types.js';
+import { ChunkReader } from './chunk-reader.js';
 import {
   type FedChunk,
   type FeedPlan,
@@ -13,6 +14,7 @@ import {
   unpackResults,
 } from './feed-plan.js';
 import { abortError } from './refusals.js';
+import { rerunOneByOne } from './rerun.js';
 
 interface Chunk {
   first: number;
@@ -47,7 +49,7 @@ class ChunkSink implements TaskSink {
  * per unit (`next`), per task (`nextChunk`) or all at once (`all`). A failure stops pulling
  * and withdraws the tasks after it; an abort withdraws queued tasks and stops running ones.
  */
-export class Feeder<R = unknown> implements AsyncIterableIterator<R> {
+export class Feeder<R = unknown> extends ChunkReader<R> {
   readonly #plan: FeedPlan;
   /** Tasks not handed out yet, in input order ('input' delivery). */
   readonly #outstanding = new Deque<Chunk>();
@@ -65,8 +67,6 @@ export class Feeder<R = unknown> implements AsyncIterableIterator<R> {
   #failure: { error: unknown } | undefined;
   #finished = false;
   #wake: (() => void) | undefined;
-  #current: unknown[] | undefined;
-  #currentAt = 0;
   #done = 0;
   #failedUnits = 0;
   #abortListener: (() => void) | undefined;
@@ -77,6 +77,7 @@ export class Feeder<R = unknown> implements AsyncIterableIterator<R> {
   #inputError: { error: unknown } | undefined;
 
   constructor(plan: FeedPlan) {
+    super();
     this.#plan = plan;
     const signal = plan.signal;
     if (signal?.aborted) this.#fail(abortError(signal, plan.what));
@@ -89,48 +90,9 @@ export class Feeder<R = unknown> implements AsyncIterableIterator<R> {
   }
 
   /** Every result in input order; the first failure rejects at once. */
-  async all(): Promise<R[]> {
+  all(): Promise<R[]> {
     this.#failFast = true;
-    const inOrder = this.#plan.delivery === 'input';
-    const out: R[] = [];
-    const byFirst: FedChunk[] = [];
-    for (let chunk = await this.nextChunk(); chunk; chunk = await this.nextChunk()) {
-      if (inOrder) pushAll(out, chunk.results);
-      else byFirst.push(chunk);
-    }
-    if (inOrder) return out;
-    byFirst.sort((a, b) => a.first - b.first);
-    for (const chunk of byFirst) pushAll(out, chunk.results);
-    return out;
-  }
-
-  async next(): Promise<IteratorResult<R>> {
-    for (;;) {
-      if (this.#current && this.#currentAt < this.#current.length) {
-        const value = this.#current[this.#currentAt] as R;
-        this.#current[this.#currentAt++] = undefined;
-        return { done: false, value };
-      }
-      this.#current = undefined;
-      const chunk = await this.nextChunk();
-      if (!chunk) return { done: true, value: undefined };
-      this.#current = chunk.results;
-      this.#currentAt = 0;
-    }
-  }
-
-  async return(): Promise<IteratorResult<R>> {
-    this.stop();
-    return { done: true, value: undefined };
-  }
-
-  async throw(error?: unknown): Promise<IteratorResult<R>> {
-    this.stop();
-    throw error;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterableIterator<R> {
-    return this;
+    return this.readAll(this.#plan.delivery === 'input');
   }
 
   /** The next settled task, in the plan's delivery order; undefined at the end. */
@@ -290,7 +252,7 @@ export class Feeder<R = unknown> implements AsyncIterableIterator<R> {
     try {
       order = plan.order(units, first);
     } catch (error) {
-      // Bad input fails the call; in settle mode only the units at fault (see #split).
+      // Bad input fails the call; in settle mode only the units at fault (see rerunOneByOne).
       if (plan.settle) this._failed(chunk, error);
       else this.#fail(error);
       return;
@@ -325,7 +287,16 @@ export class Feeder<R = unknown> implements AsyncIterableIterator<R> {
   _failed(chunk: Chunk, error: unknown): void {
     if (this.#dropped(chunk)) return;
     if (this.#plan.settle && chunk.units && !this.#failure && !this.#finished) {
-      this.#split(chunk, error);
+      chunk.parts = rerunOneByOne(
+        this.#plan,
+        chunk.units,
+        chunk.first,
+        error,
+        (order, sink) => this.#submitTask(order, 1, sink, true),
+        (settled) => {
+          if (!this.#dropped(chunk)) this.#settle(chunk, settled);
+        },
+      );
       return;
     }
     chunk.settled = true;
@@ -370,45 +341,6 @@ export class Feeder<R = unknown> implements AsyncIterableIterator<R> {
     this.#report();
     this.#fill();
     this.#notify();
-  }
-
-  /**
-   * In settle mode every unit settles on its own, so a task that failed whole (its worker
-   * crashed, it timed out, it would not clone) runs again one unit per task, each alone on its
-   * worker: only the unit at fault fails, with the task's kind of error.
-   */
-  #split(chunk: Chunk, error: unknown): void {
-    const units = chunk.units!;
-    const out: SettledItem<unknown>[] = new Array(units.length);
-    let left = units.length;
-    const settleOne = (i: number, item: SettledItem<unknown>) => {
-      if (out[i] !== undefined || chunk.settled) return;
-      out[i] = item;
-      if (--left === 0 && !this.#dropped(chunk)) this.#settle(chunk, out);
-    };
-    if (units.length === 1) {
-      settleOne(0, { ok: false, error });
-      return;
-    }
-    const plan = this.#plan;
-    chunk.parts = [];
-    // Queued at the front one after another, so the last submitted runs first: go backwards.
-    for (let i = units.length - 1; i >= 0; i--) {
-      const sink: TaskSink = {
-        onStart() {},
-        onResult: (value) => {
-          const results = plan.results ? plan.results(value, 1) : unpackResults(value);
-          settleOne(i, settledItem(results[0]));
-        },
-        onError: (partError) => settleOne(i, { ok: false, error: partError }),
-      };
-      try {
-        const order = plan.order([units[i]], chunk.first + i);
-        chunk.parts.push(this.#submitTask(order, 1, sink, true));
-      } catch (partError) {
-        settleOne(i, { ok: false, error: partError });
-      }
-    }
   }
 
   /** A progress callback that throws fails this call with its error, and nothing else. */
@@ -474,8 +406,4 @@ export class Feeder<R = unknown> implements AsyncIterableIterator<R> {
     this.#carry = [];
     this.#plan.source.close();
   }
-}
-
-function pushAll<T>(out: T[], items: readonly unknown[]): void {
-  for (let i = 0; i < items.length; i++) out.push(items[i] as T);
 }
