@@ -198,6 +198,12 @@ describe('bags on the redis cluster', { skip: redisSkip }, () => {
         return true;
       },
     );
+    // A symlink in the allowed folder is no way out of it.
+    symlinkSync(outside, join(out, 'escape'));
+    await assert.rejects(items.toTextFiles(join(out, 'escape', 'deeper'), { pool }), {
+      code: ErrorCodes.PATH_NOT_ALLOWED,
+      message: new RegExp(`leads to ${outside}`),
+    });
   });
 
   test('a missing file rejects naming the path before any work is sent', async () => {
