@@ -27,6 +27,8 @@ export const ErrorCodes = {
   MISSING_DEPENDENCY: 'SPINDLE_MISSING_DEPENDENCY',
   /** an input file of a bag is missing or cannot be read */
   INPUT_FILE: 'SPINDLE_INPUT_FILE',
+  /** a cluster worker was asked to read or write a path outside the folders it was started with */
+  PATH_NOT_ALLOWED: 'SPINDLE_PATH_NOT_ALLOWED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

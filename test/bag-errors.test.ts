@@ -135,12 +135,25 @@ describe('bags: errors, aborts, progress and graphs', () => {
     assert.equal(await doubled.compute({ backend: 'processes', workers: 2 }), 20);
   });
 
-  test('the Redis backend is refused with SPINDLE_UNSUPPORTED before anything is sent', async () => {
+  test('an inline step on the Redis backend is refused with SPINDLE_UNSUPPORTED before anything is sent', async () => {
+    // Nothing listens on port 1: a refusal that waited for Redis would fail differently.
     const backend = redis({ connection: 'redis://127.0.0.1:1' });
-    await assert.rejects(bag.fromSequence([1]).count().compute({ backend }), {
+    const b = bag.fromSequence([1]).map((x: number) => x + 1);
+    await assert.rejects(b.count().compute({ backend }), {
       code: ErrorCodes.UNSUPPORTED,
-      message: /bags do not run on the redis backend/,
+      message: /the bag\.map\(task\) step is an inline function: code is never shipped/,
     });
+    await assert.rejects(
+      bag
+        .fromSequence([1])
+        .fold(
+          (acc: number, x: number) => acc + x,
+          (x: number, y: number) => x + y,
+          0,
+        )
+        .compute({ backend }),
+      { code: ErrorCodes.UNSUPPORTED, message: /the fold binop is an inline function/ },
+    );
   });
 
   test('when another node of a graph fails, the partitions of a reduction in it stop', async () => {

@@ -139,13 +139,19 @@ Workloads: W1 W1' W2 W3 W4 W5 W6 scale memory (see BENCH.md). The full suite tak
       "how soon a dead worker's jobs run elsewhere (default 2000)",
       positiveInt,
     )
+    .option('--allow-read <dirs...>', 'folders whose files bag partitions may read (default: none)')
+    .option('--allow-write <dirs...>', 'folders bag partitions may write into (default: none)')
     .addHelpText(
       'after',
       `
 Runs until SIGTERM or Ctrl-C: the first signal finishes the jobs held, a second stops at once.
+Bags on the cluster read and write files at the paths the caller names: the files must be at
+those paths on this machine, inside a folder given to --allow-read (--allow-write for
+toTextFiles); anything else is refused with SPINDLE_PATH_NOT_ALLOWED.
 
 Example:
-  SPINDLE_SECRET=s3cret spindle worker --redis redis://10.0.0.5:6379 --tasks ./tasks.js`,
+  SPINDLE_SECRET=s3cret spindle worker --redis redis://10.0.0.5:6379 --tasks ./tasks.js
+  spindle worker --redis redis://10.0.0.5:6379 --tasks ./tasks.js --allow-read /data --allow-write /data/out`,
     )
     .action(async (options) => {
       const { workerCommand } = await import('./worker-command.js');

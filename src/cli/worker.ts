@@ -12,6 +12,10 @@ export interface WorkerCommandOptions {
   workers?: number;
   /** `--secret S`, default `SPINDLE_SECRET`: refuse jobs not signed with it. */
   secret?: string;
+  /** `--allow-read DIR...`: folders whose files bag partitions may read. */
+  allowRead?: string[];
+  /** `--allow-write DIR...`: folders bag partitions may write into (`toTextFiles`). */
+  allowWrite?: string[];
   /** `--lock-duration MS`, default 2000: how soon a dead worker's jobs run elsewhere. */
   lockDuration?: number;
   /** Where status lines go. Default: stderr. */
@@ -36,11 +40,13 @@ export async function runWorkerCommand(options: WorkerCommandOptions): Promise<v
     workers: options.workers,
     secret: options.secret,
     lockDuration: options.lockDuration,
+    allowRead: options.allowRead,
+    allowWrite: options.allowWrite,
     log,
   });
   const queue = options.queue ?? 'spindle';
   log(
-    `spindle worker ${process.pid}: consuming queue '${queue}' with ${threads(options.workers)}; tasks from ${handle.modules.join(', ')}`,
+    `spindle worker ${process.pid}: consuming queue '${queue}' with ${threads(options.workers)}; tasks from ${handle.modules.join(', ')}; ${handle.files}`,
   );
   await new Promise<void>((resolve, reject) => {
     let stops = 0;

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type {
   Backend,
@@ -9,19 +8,14 @@ import type {
 } from '../backends/types.js';
 import { serializeError, type WireError } from '../codec/errors.js';
 import { ResultStatus, TASK_STRIDE, type ToWorker } from '../engine/protocol.js';
-import { PoolClosedError, UnsupportedError, WorkerCrashedError } from '../errors.js';
+import { UnsupportedError, WorkerCrashedError } from '../errors.js';
 import type { TaskDef } from '../tasks/types.js';
-import { connectWithin, createClient, describeConnection } from './connection.js';
+import { RedisChannel } from './channel.js';
+import { describeConnection } from './connection.js';
 import { JobRefusedError, RedisUnavailableError } from './errors.js';
+import { CLOSE_WAIT_MS, type Links, RedisLinks, within } from './links.js';
 import type { ResolvedRedisOptions } from './options.js';
-import { bullmq } from './peers.js';
 import { decodeReply, encodeJob, type JobData, replyKeyPrefix } from './wire.js';
-
-interface Links {
-  client: Redis;
-  reader: Redis;
-  queue: Queue;
-}
 
 interface PendingJob {
   readonly id: string;
@@ -40,8 +34,6 @@ interface PendingJob {
 const DRAIN_BATCH = 256;
 /** A lost job (Redis restarted without persistence) is added again at most this often. */
 const MAX_RESUBMITS = 3;
-/** Closing waits at most this long for each Redis round trip. */
-const CLOSE_WAIT_MS = 1000;
 
 /**
  * The caller's side of the cluster backend. The scheduler sees ordinary workers: each is a
@@ -61,13 +53,8 @@ export class RedisBackend implements Backend {
   readonly #replyKey: string;
   readonly #idPrefix = randomUUID();
   #seq = 0;
-  #links: Promise<Links> | undefined;
-  #open: Links | undefined;
-  #failure: { error: unknown; at: number } | undefined;
+  readonly #links: RedisLinks;
   readonly #pending = new Map<string, PendingJob>();
-  #closed = false;
-  #refs = 0;
-  #downSince: number | undefined;
   #poller: NodeJS.Timeout | undefined;
   #polling = false;
   #reading: Promise<void> | undefined;
@@ -76,6 +63,7 @@ export class RedisBackend implements Backend {
     this.#options = options;
     this.#where = describeConnection(options.connection);
     this.#replyKey = `${replyKeyPrefix(options.prefix, options.queue)}${this.#idPrefix}`;
+    this.#links = new RedisLinks(options, this.#where, (links) => this.#startLoops(links));
   }
 
   start(options: WorkerStartOptions, events: WorkerEvents): WorkerChannel {
@@ -94,28 +82,14 @@ export class RedisBackend implements Backend {
     const ready = () => {
       if (channel.alive) events.message({ op: 'ready' });
     };
-    this.#connect().then(ready, ready);
+    this.#links.connect().then(ready, ready);
     return channel;
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#links.closed) return;
     if (this.#poller) clearInterval(this.#poller);
-    const links = await this.#links?.catch(() => undefined);
-    if (!links) return;
-    // Someone awaits this close: the sockets must hold the process until it is done, or an
-    // idle pool's unref'd sockets let Node exit with the close still pending.
-    this.#refs++;
-    this.#applyRef();
-    links.reader.disconnect();
-    // A BLPOP queued while Redis is away is not always rejected by disconnect()
-    if (this.#reading) await within(this.#reading, CLOSE_WAIT_MS);
-    // A polite QUIT waits for Redis; with Redis away it would wait for ever.
-    if (links.client.status !== 'ready') links.client.disconnect();
-    await within(links.queue.close(), CLOSE_WAIT_MS);
-    await within(links.client.quit(), CLOSE_WAIT_MS);
-    links.client.disconnect();
+    await this.#links.close(() => this.#reading);
   }
 
   /** @internal one batch from the scheduler becomes one job */
@@ -148,11 +122,11 @@ export class RedisBackend implements Backend {
       badReplies: 0,
     };
     this.#pending.set(id, job);
-    if (this.#downTooLong()) {
-      queueMicrotask(() => this.#failJob(job, this.#downError()));
+    if (this.#links.downTooLong()) {
+      queueMicrotask(() => this.#failJob(job, this.#links.downError()));
       return;
     }
-    this.#connect().then(
+    this.#links.connect().then(
       (links) => this.#add(links, job),
       (error) => this.#failJob(job, error),
     );
@@ -165,8 +139,9 @@ export class RedisBackend implements Backend {
       if (job.channel !== channel) continue;
       this.#pending.delete(job.id);
       // A job still waiting is withdrawn; one already running finishes and its reply is dropped.
-      if (job.added && this.#open?.client.status === 'ready') {
-        removals.push(within(this.#open.queue.remove(job.id), CLOSE_WAIT_MS));
+      const open = this.#links.open;
+      if (job.added && open?.client.status === 'ready') {
+        removals.push(within(open.queue.remove(job.id), CLOSE_WAIT_MS));
       }
     }
     await Promise.all(removals);
@@ -174,94 +149,13 @@ export class RedisBackend implements Backend {
 
   /** @internal an idle pool must not keep the process alive through its Redis sockets */
   ref(delta: number): void {
-    this.#refs += delta;
-    this.#applyRef();
-  }
-
-  #applyRef(): void {
-    const links = this.#open;
-    if (!links) return;
-    for (const client of [links.client, links.reader]) {
-      const stream = (client as unknown as { stream?: { ref(): void; unref(): void } }).stream;
-      if (!stream) continue;
-      if (this.#refs > 0) stream.ref();
-      else stream.unref();
-    }
-  }
-
-  #connect(): Promise<Links> {
-    if (this.#closed) return Promise.reject(new PoolClosedError());
-    if (this.#links) return this.#links;
-    const failure = this.#failure;
-    // Right after a failed attempt, fail at once instead of waiting out the timeout again
-    if (failure && performance.now() - failure.at < this.#options.connectTimeout) {
-      return Promise.reject(failure.error);
-    }
-    this.#links = this.#openLinks().then(
-      (links) => {
-        this.#failure = undefined;
-        this.#open = links;
-        this.#startLoops(links);
-        return links;
-      },
-      (error) => {
-        this.#links = undefined;
-        this.#failure = { error, at: performance.now() };
-        throw error;
-      },
-    );
-    return this.#links;
-  }
-
-  async #openLinks(): Promise<Links> {
-    const { connection, connectTimeout } = this.#options;
-    // Commands give up after some reconnect attempts instead of queueing forever; the poller
-    // bounds the wait for work already sent (reconnectTimeout).
-    const client = createClient(connection, {
-      maxRetriesPerRequest: 20,
-      enableAutoPipelining: true,
-    });
-    this.#watch(client);
-    try {
-      await connectWithin(client, connectTimeout, this.#where);
-    } catch (error) {
-      client.disconnect();
-      throw error;
-    }
-    const reader = client.duplicate({ maxRetriesPerRequest: null, lazyConnect: true });
-    reader.on('error', () => {});
-    try {
-      await connectWithin(reader, connectTimeout, this.#where);
-    } catch (error) {
-      client.disconnect();
-      reader.disconnect();
-      throw error;
-    }
-    const queue = new bullmq.Queue(this.#options.queue, {
-      connection: client as never,
-      prefix: this.#options.prefix,
-    });
-    queue.on('error', () => {});
-    return { client, reader, queue };
-  }
-
-  #watch(client: Redis): void {
-    client.on('error', () => {});
-    client.on('close', () => {
-      this.#downSince ??= performance.now();
-    });
-    client.on('ready', () => {
-      this.#downSince = undefined;
-      this.#applyRef();
-    });
+    this.#links.ref(delta);
   }
 
   #startLoops(links: Links): void {
     this.#reading = this.#readReplies(links.reader);
     this.#poller = setInterval(() => void this.#poll(links), this.#options.pollInterval);
     this.#poller.unref();
-    links.reader.on('ready', () => this.#applyRef());
-    this.#applyRef();
   }
 
   async #add(links: Links, job: PendingJob): Promise<void> {
@@ -286,7 +180,7 @@ export class RedisBackend implements Backend {
 
   async #readReplies(reader: Redis): Promise<void> {
     const key = this.#replyKey;
-    while (!this.#closed) {
+    while (!this.#links.closed) {
       try {
         const first = await reader.blpopBuffer(key, 1);
         if (!first) continue;
@@ -298,7 +192,7 @@ export class RedisBackend implements Backend {
           if (more.length < DRAIN_BATCH) break;
         }
       } catch {
-        if (this.#closed) return;
+        if (this.#links.closed) return;
         // Redis is away; ioredis reconnects, and the poller decides when waiting is over.
         await new Promise((resolve) => setTimeout(resolve, 200).unref());
       }
@@ -353,11 +247,11 @@ export class RedisBackend implements Backend {
    * persistence: add it again), or Redis down too long (fail them all).
    */
   async #poll(links: Links): Promise<void> {
-    if (this.#closed || this.#pending.size === 0) return;
+    if (this.#links.closed || this.#pending.size === 0) return;
     // Before the in-progress check: a poll sent just before Redis went away waits for it.
-    const down = this.#downSince;
-    if (this.#downTooLong()) {
-      const error = this.#downError();
+    const down = this.#links.downSince;
+    if (this.#links.downTooLong()) {
+      const error = this.#links.downError();
       for (const job of [...this.#pending.values()]) this.#failJob(job, error);
       return;
     }
@@ -385,17 +279,6 @@ export class RedisBackend implements Backend {
     } finally {
       this.#polling = false;
     }
-  }
-
-  #downTooLong(): boolean {
-    const down = this.#downSince;
-    return down !== undefined && performance.now() - down > this.#options.reconnectTimeout;
-  }
-
-  #downError(): RedisUnavailableError {
-    return new RedisUnavailableError(
-      `lost the connection to Redis at ${this.#where} for more than ${this.#options.reconnectTimeout} ms; the unfinished tasks fail (raise reconnectTimeout to wait longer)`,
-    );
   }
 
   #onMissing(links: Links, job: PendingJob): void {
@@ -439,68 +322,8 @@ export class RedisBackend implements Backend {
   }
 }
 
-/** Waits for `promise`, but not longer than `ms`, and never fails. */
-function within(promise: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.then(
-      () => {},
-      () => {},
-    ),
-    new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
 function errorResults(job: PendingJob, error: WireError): unknown[] {
   const results: unknown[] = [];
   for (const id of job.taskIds) results.push(id, ResultStatus.ERROR, error, 0);
   return results;
-}
-
-/** One virtual worker: what it sends becomes jobs on the shared queue. */
-export class RedisChannel implements WorkerChannel {
-  alive = true;
-  #refed = true;
-  /** Task definitions the scheduler has sent this worker, by the caller's spec id. */
-  readonly defs = new Map<number, TaskDef>();
-
-  constructor(
-    readonly backend: RedisBackend,
-    readonly events: WorkerEvents,
-  ) {
-    backend.ref(1);
-  }
-
-  send(message: ToWorker): void {
-    if (!this.alive) throw new PoolClosedError('this worker was stopped');
-    // 'abort' and 'limit' have no remote counterpart: a job runs to its end, and the scheduler
-    // has already settled what it cancelled or timed out.
-    if (message.op === 'run') this.backend.submit(this, message);
-  }
-
-  ref(): void {
-    if (this.#refed || !this.alive) return;
-    this.#refed = true;
-    this.backend.ref(1);
-  }
-
-  unref(): void {
-    if (!this.#refed || !this.alive) return;
-    this.#refed = false;
-    this.backend.ref(-1);
-  }
-
-  async terminate(): Promise<void> {
-    if (!this.alive) return;
-    this.alive = false;
-    await this.backend.forget(this);
-    // only now: withdrawing its jobs needs the sockets to keep the process alive
-    if (this.#refed) {
-      this.#refed = false;
-      this.backend.ref(-1);
-    }
-    setImmediate(() => this.events.exit({ code: 0, signal: null }));
-  }
 }

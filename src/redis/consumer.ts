@@ -15,6 +15,7 @@ import {
   type RedisConnection,
 } from './connection.js';
 import { JobRefusedError } from './errors.js';
+import { FileRoots } from './file-roots.js';
 import { Heartbeat } from './heartbeat.js';
 import { ms, queueName } from './options.js';
 import { bullmq } from './peers.js';
@@ -53,6 +54,13 @@ export interface RedisWorkerOptions {
   stalledInterval?: number;
   /** Milliseconds to reach Redis at start before giving up. Default 3000. */
   connectTimeout?: number;
+  /**
+   * Folders whose files bag partitions may read (`--allow-read`): a job naming a file outside
+   * them (its real path, symlinks resolved) fails with `SPINDLE_PATH_NOT_ALLOWED`. Default: none.
+   */
+  allowRead?: string[];
+  /** Folders bag partitions may write into (`--allow-write`, for `toTextFiles`). Default: none. */
+  allowWrite?: string[];
   /** Where log lines go. Default: stderr. */
   log?: (line: string) => void;
 }
@@ -61,6 +69,8 @@ export interface RedisWorkerOptions {
 export interface RedisWorkerHandle {
   /** The task modules it runs, as resolved file URLs. */
   readonly modules: readonly string[];
+  /** The folders bag partitions may read and write, in words (for the log). */
+  readonly files: string;
   /** Stops taking jobs and finishes the ones it holds; with `force`, drops them now (they run elsewhere once their lock expires). */
   close(options?: { force?: boolean }): Promise<void>;
 }
@@ -74,7 +84,9 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
   const prefix = options.prefix ?? 'bull';
   const secret = secretFrom(options.secret);
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const table = await TaskTable.load(options.tasks);
+  const host = hostname();
+  const roots = await FileRoots.load(options.allowRead, options.allowWrite, host);
+  const table = await TaskTable.load(options.tasks, roots);
   const threads = options.workers ?? cpuCount();
   const where = describeConnection(options.connection);
   // BullMQ's blocking reads must wait out a Redis restart rather than fail.
@@ -94,7 +106,7 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
   // What `spindle dashboard` shows of this worker.
   const heartbeat = new Heartbeat(client, prefix, queue, pool, threads);
   const processor = (job: Job) =>
-    runJob(job, { table, pool, client, secret, replyPrefix, host: hostname(), heartbeat });
+    runJob(job, { table, pool, client, secret, replyPrefix, host, heartbeat });
   const worker = new bullmq.Worker(queue, processor, {
     connection: client as never,
     prefix,
@@ -115,6 +127,7 @@ export async function startRedisWorker(options: RedisWorkerOptions): Promise<Red
   let closing: Promise<void> | undefined;
   return {
     modules: table.urls,
+    files: roots.describe(),
     close({ force = false } = {}) {
       closing ??= (async () => {
         await worker.close(force);
@@ -222,23 +235,36 @@ function runTasks(
         settle(at, ResultStatus.ERROR, serializeError(resolved?.error), 0);
         continue;
       }
-      let started = performance.now();
-      try {
-        scheduler.submit(
-          resolved.spec,
-          args,
-          {
-            onStart: () => {
-              started = performance.now();
+      const run = (args: unknown[]) => {
+        let started = performance.now();
+        try {
+          scheduler.submit(
+            resolved.spec!,
+            args,
+            {
+              onStart: () => {
+                started = performance.now();
+              },
+              onResult: (value) => settle(at, ResultStatus.OK, value, performance.now() - started),
+              onError: (error) =>
+                settle(at, ResultStatus.ERROR, serializeError(error), performance.now() - started),
             },
-            onResult: (value) => settle(at, ResultStatus.OK, value, performance.now() - started),
-            onError: (error) =>
-              settle(at, ResultStatus.ERROR, serializeError(error), performance.now() - started),
-          },
-          { kind, units: kind & TaskKind.MAP ? (args[0] as unknown[]).length : 1 },
+            { kind, units: kind & TaskKind.MAP ? (args[0] as unknown[]).length : 1 },
+          );
+        } catch (error) {
+          settle(at, ResultStatus.ERROR, serializeError(error), 0);
+        }
+      };
+      if (!resolved.prepare) run(args);
+      else if (kind & TaskKind.MAP) {
+        const error = new JobRefusedError(
+          'a bag partition came as a map chunk, which no caller sends',
         );
-      } catch (error) {
         settle(at, ResultStatus.ERROR, serializeError(error), 0);
+      } else {
+        resolved.prepare(args).then(run, (error) => {
+          settle(at, ResultStatus.ERROR, serializeError(error), 0);
+        });
       }
     }
   });

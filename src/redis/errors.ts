@@ -29,3 +29,18 @@ export class MissingDependencyError extends SpindleError {
     this.name = 'MissingDependencyError';
   }
 }
+
+/**
+ * A job asked a cluster worker to read or write a path outside the folders it was started
+ * with (`--allow-read`, `--allow-write`); `path` names it, `flag` says what to start it with.
+ */
+export class PathNotAllowedError extends SpindleError {
+  readonly path: string;
+  readonly flag: '--allow-read' | '--allow-write';
+  constructor(message: string, path: string, flag: '--allow-read' | '--allow-write') {
+    super(ErrorCodes.PATH_NOT_ALLOWED, message);
+    this.name = 'PathNotAllowedError';
+    this.path = path;
+    this.flag = flag;
+  }
+}

@@ -21,7 +21,12 @@ export {
   type RedisWorkerOptions,
   startRedisWorker,
 } from './consumer.js';
-export { JobRefusedError, MissingDependencyError, RedisUnavailableError } from './errors.js';
+export {
+  JobRefusedError,
+  MissingDependencyError,
+  PathNotAllowedError,
+  RedisUnavailableError,
+} from './errors.js';
 export type { RedisBackendOptions } from './options.js';
 
 /**

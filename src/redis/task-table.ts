@@ -4,6 +4,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { TaskModuleError } from '../errors.js';
 import { registeredTask } from '../tasks/define.js';
 import type { TaskDef, TaskSpec } from '../tasks/types.js';
+import { JobRefusedError } from './errors.js';
+import { FileRoots } from './file-roots.js';
+import { isPartitionTask, partitionTaskDef, preparePartition } from './partition-guard.js';
 
 /**
  * Spec ids for tasks a cluster worker runs. Far above what defineTasks hands out in this
@@ -12,9 +15,15 @@ import type { TaskDef, TaskSpec } from '../tasks/types.js';
 let nextId = 1_000_000_000;
 
 export type Resolution =
-  | { spec: TaskSpec; error?: undefined; refused?: undefined }
-  | { spec?: undefined; error: TaskModuleError; refused?: undefined }
-  | { spec?: undefined; error?: undefined; refused: string };
+  | {
+      spec: TaskSpec;
+      error?: undefined;
+      refused?: undefined;
+      /** Checks and rewrites a task's arguments before it runs (spindle's bag partition). */
+      prepare?: (args: unknown[]) => Promise<unknown[]>;
+    }
+  | { spec?: undefined; error: TaskModuleError; refused?: undefined; prepare?: undefined }
+  | { spec?: undefined; error?: undefined; refused: string; prepare?: undefined };
 
 /**
  * The task modules a cluster worker was started with, and the only code it runs. A job names
@@ -26,13 +35,23 @@ export class TaskTable {
   readonly urls: readonly string[];
   readonly #byCallerUrl = new Map<string, string | undefined>();
   readonly #specs = new Map<string, TaskSpec>();
+  readonly #roots: FileRoots;
+  #partition: Resolution | undefined;
 
-  private constructor(urls: string[]) {
+  private constructor(urls: string[], roots: FileRoots) {
     this.urls = urls;
+    this.#roots = roots;
   }
 
-  /** Imports every module once, so a typo fails at start, not at the first job. */
-  static async load(modules: readonly string[]): Promise<TaskTable> {
+  /**
+   * Imports every module once, so a typo fails at start, not at the first job. `roots` are the
+   * folders bag partitions may read and write; spindle's own partition task is always allowed,
+   * and runs only the tasks of these modules, on files under those folders.
+   */
+  static async load(
+    modules: readonly string[],
+    roots: FileRoots = FileRoots.none(),
+  ): Promise<TaskTable> {
     if (!Array.isArray(modules) || modules.length === 0) {
       throw new TypeError(
         'a spindle worker needs the task modules it may run; pass --tasks ./tasks.js (or tasks: [...])',
@@ -50,40 +69,64 @@ export class TaskTable {
         );
       }
     }
-    return new TaskTable([...new Set(urls)]);
+    return new TaskTable([...new Set(urls)], roots);
   }
 
   resolve(def: TaskDef): Resolution {
     if (def.t !== 'm') {
       return { refused: 'it carries inline code, and cluster workers run only module tasks' };
     }
+    if (!this.urls.includes(def.url) && isPartitionTask(def)) return this.#partitionTask();
     const url = this.#localUrl(def.url);
     if (!url) {
       return {
         refused: `it names a task in ${def.url}, which is not one of the modules this worker runs (${this.urls.join(', ')}); start the worker with --tasks for that module`,
       };
     }
-    const key = `${url}#${def.name}`;
-    let spec = this.#specs.get(key);
+    const spec = this.#specFor(url, def.name);
     if (!spec) {
-      const fn = registeredTask(url, def.name);
-      if (!fn) {
-        return {
-          error: new TaskModuleError(
-            `the module ${url} has no task '${def.name}' defined with defineTasks in this worker; deploy the same version of the module as the caller`,
-            url,
-          ),
-        };
-      }
-      spec = {
-        id: nextId++,
-        def: { t: 'm', url, name: def.name },
-        label: `${def.name} (${url})`,
-        fn,
+      return {
+        error: new TaskModuleError(
+          `the module ${url} has no task '${def.name}' defined with defineTasks in this worker; deploy the same version of the module as the caller`,
+          url,
+        ),
       };
-      this.#specs.set(key, spec);
     }
     return { spec };
+  }
+
+  #specFor(url: string, name: string): TaskSpec | undefined {
+    const key = `${url}#${name}`;
+    let spec = this.#specs.get(key);
+    if (spec) return spec;
+    const fn = registeredTask(url, name);
+    if (!fn) return undefined;
+    spec = { id: nextId++, def: { t: 'm', url, name }, label: `${name} (${url})`, fn };
+    this.#specs.set(key, spec);
+    return spec;
+  }
+
+  #partitionTask(): Resolution {
+    if (this.#partition) return this.#partition;
+    // The tasks a partition calls come from its job; each must be one of this worker's own.
+    const local = (def: TaskDef, what: string): TaskDef => {
+      const resolved = this.resolve(def);
+      if (resolved.refused)
+        throw new JobRefusedError(`a bag partition's ${what} was refused: ${resolved.refused}`);
+      if (!resolved.spec) throw resolved.error;
+      if (resolved.prepare)
+        throw new JobRefusedError(`a bag partition's ${what} is itself a bag partition`);
+      return resolved.spec.def;
+    };
+    const spec = this.#specFor(partitionTaskDef.url, partitionTaskDef.name)!;
+    this.#partition = {
+      spec,
+      prepare: async (args) => [
+        await preparePartition(args[0], local, this.#roots),
+        ...args.slice(1),
+      ],
+    };
+    return this.#partition;
   }
 
   #localUrl(callerUrl: string): string | undefined {

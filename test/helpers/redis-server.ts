@@ -167,6 +167,9 @@ export async function startWorker(
     secret?: string;
     queue?: string;
     env?: NodeJS.ProcessEnv;
+    /** folders bag partitions may read (`--allow-read`) and write (`--allow-write`) */
+    allowRead?: string[];
+    allowWrite?: string[];
     /** false: return at once, for a worker expected to fail at start */
     wait?: boolean;
   } = {},
@@ -183,6 +186,8 @@ export async function startWorker(
   for (const t of options.tasks ?? [TASKS_MODULE]) args.push('--tasks', t);
   if (options.secret) args.push('--secret', options.secret);
   if (options.queue) args.push('--queue', options.queue);
+  for (const d of options.allowRead ?? []) args.push('--allow-read', d);
+  for (const d of options.allowWrite ?? []) args.push('--allow-write', d);
   const env = { ...process.env, ...options.env };
   delete env.SPINDLE_SECRET;
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env }));

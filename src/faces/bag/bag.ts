@@ -200,11 +200,11 @@ export class Bag<T> {
     enough?: (prefix: readonly unknown[]) => boolean,
     ordered?: (value: unknown, index: number) => boolean | undefined,
   ): Promise<unknown[]> {
-    checkBackend(ctx);
-    const sources = await sourceParts(this.#source, ctx);
     const steps: StepWire[] = this.#steps.map((step) =>
       step.op === 'pluck' ? step : { op: step.op, task: step.spec.def },
     );
+    checkBackend(ctx, steps, sinkFor(0));
+    const sources = await sourceParts(this.#source, ctx);
     const partitions: PartitionWire[] = sources.map((source, i) => ({
       source,
       steps,

@@ -1,14 +1,16 @@
 import type { BackendName } from '../../backends/resolve.js';
 import type { Backend } from '../../backends/types.js';
-import { UnsupportedError } from '../../errors.js';
 import { describe, TypeErrorWithHint } from '../../hints.js';
 import { trackCall } from '../../observe/calls.js';
+import type { TaskDef } from '../../tasks/types.js';
 import type { ProgressCallback } from '../map.js';
 import { Pool } from '../pool.js';
 import { checkPoolOption } from '../pool-option.js';
 import { progressReporter } from '../progress.js';
+import { inlineTaskRefusal } from '../refusals.js';
 import { checkSignal } from '../validate.js';
 import type { RunContext } from './run.js';
+import type { SinkWire, StepWire } from './wire.js';
 
 /** Options of a bag's `compute`, `take` and `toTextFiles`, and of a `Reduced`'s `compute`. */
 export interface BagComputeOptions {
@@ -73,16 +75,23 @@ export async function withContext<R>(
 }
 
 /**
- * A partition reads and writes the files its job names. Cluster workers run only the code of
- * the modules they were started with, and a job that could name any path on them would widen
- * what a signed job may do; until workers can opt in, bags stay on this machine.
+ * A backend that runs only module tasks (the cluster) gets the partition task, which its
+ * workers have, but the tasks the partition calls travel inside its job: refuse an inline one
+ * here, in the words every face uses, rather than in a worker, once per partition.
  */
-export function checkBackend(ctx: RunContext): void {
+export function checkBackend(ctx: RunContext, steps: readonly StepWire[], sink: SinkWire): void {
   const backend = ctx.host.backend;
-  if (backend.moduleTasksOnly) {
-    throw new UnsupportedError(
-      `bags do not run on the ${backend.name} backend yet: a partition reads and writes files that its job names, ` +
-        'and cluster workers run only the task modules they were started with; use the threads, processes or inline backend',
-    );
+  if (!backend.moduleTasksOnly) return;
+  const named: Array<[TaskDef | undefined, string]> = steps.map((step) => [
+    step.op === 'pluck' ? undefined : step.task,
+    `the bag.${step.op}(task) step`,
+  ]);
+  if (sink.kind === 'topk') named.push([sink.key, 'the topk key']);
+  if (sink.kind === 'fold') named.push([sink.binop, 'the fold binop']);
+  if (sink.kind === 'foldBy')
+    named.push([sink.key, 'the foldBy key'], [sink.binop, 'the foldBy binop']);
+  if (sink.kind === 'settle') named.push([sink.task, 'the task']);
+  for (const [def, label] of named) {
+    if (def && def.t !== 'm') throw inlineTaskRefusal(backend, label);
   }
 }
