@@ -1,11 +1,21 @@
 import type { WorkerChannel, WorkerExit } from '../backends/types.js';
-import { rebuildError } from '../codec/errors.js';
+import { rebuildError, type WireError } from '../codec/errors.js';
 import type { Transferable } from '../codec/transferable.js';
 import { PoolClosedError, QueueFullError, TimeoutError, WorkerStartError } from '../errors.js';
 import type { SchedulerObserver, StopReason } from '../observe/hooks.js';
 import { allocateHolderId } from '../sync/holder.js';
 import { releaseHeldBy } from '../sync/registry.js';
 import type { TaskSpec } from '../tasks/types.js';
+import {
+  type FromWorker,
+  pushTask,
+  RESULT_STRIDE,
+  resultId,
+  resultMs,
+  resultOk,
+  resultValue,
+  TaskKind,
+} from '../wire/protocol.js';
 import { takeBack } from '../worker/claims.js';
 import { programEntryUrl } from '../worker/entry-guard.js';
 import { blameCrash, describeExit } from './crash.js';
@@ -14,7 +24,6 @@ import type { TaskSink } from './future.js';
 import { abortReason, guard, internalError } from './guard.js';
 import { Histogram } from './histogram.js';
 import { accepts, BATCH_MS, MAX_BATCH, PIPELINE_MS, pickSlot, takeBackHalf } from './placement.js';
-import { type FromWorker, RESULT_STRIDE, ResultStatus, TaskKind } from './protocol.js';
 import { askHeld, lostTasks } from './resync.js';
 import { sendTasks } from './send.js';
 import { newSlot, type Slot } from './slot.js';
@@ -314,7 +323,7 @@ export class Scheduler {
       }
       if (task.transfer) (transfer ??= []).push(...task.transfer);
       tasks.push(task);
-      wire.push(task.id, task.spec.id, task.kind, task.args);
+      pushTask(wire, task.id, task.spec.id, task.kind, task.args);
     }
     if (tasks.length === 0) return;
     if (slot.idleTimer) {
@@ -446,24 +455,25 @@ export class Scheduler {
 
   #onResults(slot: Slot, results: unknown[]): void {
     for (let i = 0; i < results.length; i += RESULT_STRIDE) {
-      const task = slot.inflight.get(results[i] as number);
+      const task = slot.inflight.get(resultId(results, i));
       if (!task) continue;
       slot.inflight.delete(task.id);
       slot.inflightCost -= task.cost;
       slot.tasksRun++;
-      const ms = results[i + 3] as number;
+      const ms = resultMs(results, i);
       if (task.zombie) continue;
       this.#runTimes.record(ms);
       this.#learn(task, ms);
       this.#finish(task);
-      const ok = results[i + 1] === ResultStatus.OK;
-      this.observer?.taskEnd(task, slot.id, ms, ok, results[i + 2]);
+      const ok = resultOk(results, i);
+      const value = resultValue(results, i);
+      this.observer?.taskEnd(task, slot.id, ms, ok, value);
       if (ok) {
         this.#completed++;
-        task.sink.onResult(results[i + 2]);
+        task.sink.onResult(value);
       } else {
         this.#failed++;
-        task.sink.onError(rebuildError(results[i + 2] as any));
+        task.sink.onError(rebuildError(value as WireError));
       }
     }
     this.#afterResults(slot);
