@@ -3,8 +3,6 @@ import { rebuildError, type WireError } from '../codec/errors.js';
 import type { Transferable } from '../codec/transferable.js';
 import { PoolClosedError, QueueFullError, TimeoutError, WorkerStartError } from '../errors.js';
 import type { SchedulerObserver, StopReason } from '../observe/hooks.js';
-import { allocateHolderId } from '../sync/holder.js';
-import { releaseHeldBy } from '../sync/registry.js';
 import type { TaskSpec } from '../tasks/types.js';
 import {
   type FromWorker,
@@ -36,6 +34,7 @@ import {
   Task,
   type TaskOptions,
 } from './task.js';
+import { startWorker } from './worker-start.js';
 
 export { type SchedulerOptions, Task, type TaskOptions } from './task.js';
 
@@ -374,13 +373,12 @@ export class Scheduler {
 
   #startWorker(): void {
     const id = this.#nextWorkerId++;
-    // Unique in the process (slot ids are per pool): locks record it as their holder.
-    const holderId = allocateHolderId();
     const { initializer, initArgs, concurrency, resourceLimits } = this.options;
     let slot: Slot | undefined;
     let channel: WorkerChannel;
     try {
-      channel = this.options.backend.start(
+      channel = startWorker(
+        this.options.backend,
         {
           init: {
             op: 'init',
@@ -388,7 +386,6 @@ export class Scheduler {
             concurrency,
             init: initializer?.def,
             initArgs,
-            holderId,
             entry: programEntryUrl(),
           },
           resourceLimits,
@@ -398,8 +395,6 @@ export class Scheduler {
           message: (message) => guard(() => this.#onMessage(slot!, message)),
           exit: (exit) =>
             guard(() => {
-              // A dead worker never releases the locks it held: free them (marked abandoned) now.
-              releaseHeldBy(holderId);
               this.observer?.workerExit(id, exit);
               this.#onExit(slot!, exit);
             }),

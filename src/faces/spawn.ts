@@ -3,10 +3,9 @@ import { type BackendName, resolveBackend } from '../backends/resolve.js';
 import type { Backend, ResourceLimits, WorkerChannel, WorkerExit } from '../backends/types.js';
 import { rebuildError } from '../codec/errors.js';
 import { prepareArgs } from '../codec/prepare.js';
+import { startWorker } from '../engine/worker-start.js';
 import { CancelledError, TimeoutError, WorkerCrashedError, WorkerStartError } from '../errors.js';
 import { describe, TypeErrorWithHint } from '../hints.js';
-import { allocateHolderId } from '../sync/holder.js';
-import { releaseHeldBy } from '../sync/registry.js';
 import { taskSpec } from '../tasks/define.js';
 import { type FromWorker, ResultStatus, TaskKind } from '../wire/protocol.js';
 import { refuseMainCodeInWorker } from '../worker/entry-guard.js';
@@ -70,26 +69,20 @@ export class SpawnedWorker<R> {
       backend.name === 'inline'
         ? args
         : prepareArgs(args, { maxNbytes: undefined, sharesMemory: backend.sharesMemory });
-    // Unique in the process: locks record it as their holder (see sync/holder.ts).
-    const holderId = allocateHolderId();
-    this.#channel = backend.start(
+    this.#channel = startWorker(
+      backend,
       {
         init: {
           op: 'init',
           workerId: 0,
           concurrency: 1,
           initArgs: [],
-          holderId,
         },
         resourceLimits: options.resourceLimits,
       },
       {
         message: (message) => this.#onMessage(message),
-        exit: (exit) => {
-          // A dead worker never releases the locks it held: free them (marked abandoned) now.
-          releaseHeldBy(holderId);
-          this.#onExit(exit);
-        },
+        exit: (exit) => this.#onExit(exit),
       },
     );
     const inline = backend.name === 'inline';

@@ -106,8 +106,11 @@ export type ToWorker =
       concurrency: number;
       init?: TaskDef;
       initArgs: unknown[];
-      /** where in the worker a lock or similar shared object records its holder */
-      holderId: number;
+      /**
+       * how a lock or similar shared object records this worker as its holder; set by sync/'s
+       * worker-start hook (engine/worker-start.ts), absent when nothing registered one
+       */
+      holderId?: number;
       /** the caller's entry script, so a worker knows when a task module is that file */
       entry?: string;
     }
