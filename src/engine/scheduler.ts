@@ -24,7 +24,7 @@ import { Histogram } from './histogram.js';
 import { accepts, BATCH_MS, MAX_BATCH, PIPELINE_MS, pickSlot, takeBackHalf } from './placement.js';
 import { askHeld, lostTasks } from './resync.js';
 import { sendTasks } from './send.js';
-import { newSlot, type Slot } from './slot.js';
+import { isStopping, newSlot, type Slot } from './slot.js';
 import type { PoolStats } from './stats.js';
 import {
   DISPATCHED,
@@ -166,7 +166,7 @@ export class Scheduler {
   setConcurrency(concurrency: number): void {
     this.options.concurrency = concurrency;
     for (const slot of this.#slots) {
-      if (slot.ready) slot.channel.send({ op: 'limit', concurrency });
+      if (slot.state === 'ready') slot.channel.send({ op: 'limit', concurrency });
     }
     this.#scheduleDispatch();
   }
@@ -190,7 +190,7 @@ export class Scheduler {
     }
     const slots = this.#slots.splice(0);
     for (const slot of slots) {
-      slot.stopping = true;
+      slot.state = 'retiring';
       this.observer?.workerStopping(slot.id, 'close');
       for (const task of slot.inflight.values()) {
         this.#fail(task, new PoolClosedError('the pool was terminated while this task ran'));
@@ -363,7 +363,7 @@ export class Scheduler {
   #startWorkersIfNeeded(): void {
     if (this.#queued === 0 || this.#closed) return;
     let starting = 0;
-    for (const slot of this.#slots) if (!slot.ready && !slot.stopping) starting++;
+    for (const slot of this.#slots) if (slot.state === 'starting') starting++;
     const wanted = Math.min(
       this.options.workers - this.#slots.length,
       Math.max(0, this.#queued - starting),
@@ -415,7 +415,7 @@ export class Scheduler {
 
   /** An unreadable message from the worker: ask it what it still holds (see resync.ts). */
   #resync(slot: Slot, error: Error): void {
-    if (!slot.stopping) askHeld(slot, error, this.#nextSyncToken++);
+    if (!isStopping(slot)) askHeld(slot, error, this.#nextSyncToken++);
   }
 
   #onHeld(slot: Slot, message: Extract<FromWorker, { op: 'held' }>): void {
@@ -428,7 +428,8 @@ export class Scheduler {
   #onMessage(slot: Slot, message: FromWorker): void {
     switch (message.op) {
       case 'ready':
-        slot.ready = true;
+        if (slot.state !== 'starting') break;
+        slot.state = 'ready';
         this.#startFailures = 0;
         if (this.#queued === 0) this.#rebalance(slot);
         this.#markIdleIfEmpty(slot);
@@ -479,7 +480,7 @@ export class Scheduler {
     if (this.#queued === 0 && slot.inflight.size < this.options.concurrency) this.#rebalance(slot);
     if (slot.hasZombies) slot.hasZombies = [...slot.inflight.values()].some((t) => t.zombie);
     const max = this.options.maxTasksPerWorker;
-    if (max !== undefined && slot.tasksRun >= max && !slot.stopping) {
+    if (max !== undefined && slot.tasksRun >= max && !isStopping(slot)) {
       this.#retire(slot, 'maxTasksPerWorker');
     } else {
       this.#markIdleIfEmpty(slot);
@@ -495,7 +496,7 @@ export class Scheduler {
   }
 
   #markIdleIfEmpty(slot: Slot): void {
-    if (slot.inflight.size > 0 || !slot.ready || slot.stopping) return;
+    if (slot.inflight.size > 0 || slot.state !== 'ready') return;
     if (slot.refed) {
       // An idle worker must not keep a script alive that forgot to close its pool.
       slot.channel.unref();
@@ -513,7 +514,7 @@ export class Scheduler {
 
   /** Stops a worker on purpose (idle, recycled); the pool starts another on demand. */
   #retire(slot: Slot, reason: StopReason): void {
-    slot.stopping = true;
+    slot.state = 'retiring';
     this.observer?.workerStopping(slot.id, reason);
     this.#removeSlot(slot);
     const requeue = [...slot.inflight.values()];
@@ -535,7 +536,7 @@ export class Scheduler {
       `a worker could not start: ${label} failed: ${message}`,
       cause,
     );
-    slot.stopping = true;
+    slot.state = 'retiring';
     this.observer?.workerStopping(slot.id, 'initFailed');
     this.#removeSlot(slot);
     void slot.channel.terminate();
@@ -543,13 +544,14 @@ export class Scheduler {
   }
 
   #onExit(slot: Slot, exit: WorkerExit): void {
-    if (slot.stopping) return;
-    slot.stopping = true;
+    const was = slot.state;
+    slot.state = 'gone';
+    if (was === 'retiring' || was === 'gone') return;
     this.#removeSlot(slot);
     if (slot.idleTimer) clearTimeout(slot.idleTimer);
     const how = describeExit(exit, this.options.resourceLimits);
     const why = exit.error ? `: ${exit.error.name}: ${exit.error.message}` : '';
-    if (!slot.ready) {
+    if (was === 'starting') {
       this.#startFailures++;
       this.#lastStartError = exit.error;
       if (this.#startFailures >= MAX_START_FAILURES) {
@@ -671,7 +673,7 @@ export class Scheduler {
       // the worker is gone already; its exit handler cleans up
     }
     const check = () => {
-      if (slot.inflight.get(task.id) !== task || slot.stopping) return;
+      if (slot.inflight.get(task.id) !== task || isStopping(slot)) return;
       // A task waiting in the worker behind another has not started: stopping the worker now
       // would kill, and re-run, the task ahead of it. Look again once that one has had time.
       const running = slot.channel.running?.();
@@ -723,7 +725,7 @@ export class Scheduler {
     this.#closed = true;
     const slots = this.#slots.splice(0);
     for (const slot of slots) {
-      slot.stopping = true;
+      slot.state = 'retiring';
       this.observer?.workerStopping(slot.id, 'close');
     }
     void Promise.all(slots.map((slot) => slot.channel.terminate()))
