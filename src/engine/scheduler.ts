@@ -550,14 +550,13 @@ export class Scheduler {
     this.#removeSlot(slot);
     if (slot.idleTimer) clearTimeout(slot.idleTimer);
     const how = describeExit(exit, this.options.resourceLimits);
-    const why = exit.error ? `: ${exit.error.name}: ${exit.error.message}` : '';
     if (was === 'starting') {
       this.#startFailures++;
       this.#lastStartError = exit.error;
       if (this.#startFailures >= MAX_START_FAILURES) {
         this.#failQueued(
           new WorkerStartError(
-            `workers keep dying before they are ready (last one ${how}${why}); check the task module's top-level code, the initializer and resourceLimits`,
+            `workers keep dying before they are ready (last one ${how}); check the task module's top-level code, the initializer and resourceLimits`,
             this.#lastStartError,
           ),
         );
@@ -573,7 +572,7 @@ export class Scheduler {
     const { fail, requeue, retried } = blameCrash(held, exit, {
       concurrency: this.options.concurrency,
       retries: this.options.retries,
-      how: `${how}${why}`,
+      how,
     });
     this.#retried += retried;
     for (const [task, error] of fail) this.#fail(task, error);
