@@ -138,12 +138,18 @@ describe('the feeder', () => {
     assert.equal(pulled, 6);
     fake.finish(0);
     assert.equal((await run.next()).value, 2);
+    assert.equal((await run.next()).value, 4);
     await tick();
-    assert.equal(fake.tasks.length, 4, 'one more once one was handed out');
+    assert.equal(fake.tasks.length, 3, 'results handed out but not all read still count');
+    const third = run.next();
+    await tick();
+    assert.equal(fake.tasks.length, 4, 'one more once a task was read to its end');
+    fake.finish(1);
+    assert.equal((await third).value, 6);
     await run.return();
     assert.deepEqual(
       fake.tasks.map((t) => t.state),
-      ['done', 'withdrawn', 'withdrawn', 'withdrawn'],
+      ['done', 'done', 'withdrawn', 'withdrawn'],
     );
   });
 

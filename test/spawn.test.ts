@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { threadId } from 'node:worker_threads';
-import { spawn } from '../src/index.js';
+import { Lock, spawn } from '../src/index.js';
 import { faults } from './fixtures/fault-tasks.js';
+import { tasks as syncTasks } from './fixtures/sync-tasks.js';
 
 describe('spawn on threads', () => {
   test('runs one call on a new thread and join resolves with its result', async () => {
@@ -59,6 +60,16 @@ describe('spawn on threads', () => {
     assert.equal(w.isAlive(), false);
   });
 
+  test('a worker that dies holding a lock frees it, and the next holder sees it abandoned', async () => {
+    const lock = new Lock();
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    const w = spawn(syncTasks.dieHoldingLock, [lock, flag]);
+    await assert.rejects(w.join(), { code: 'SPINDLE_WORKER_CRASHED' });
+    await lock.acquire({ timeout: 20_000 });
+    assert.equal(lock.wasAbandoned, true);
+    lock.release();
+  });
+
   test('arguments must be an array', () => {
     assert.throws(() => spawn(faults.value, 1 as never), /as an array/);
   });
@@ -82,6 +93,20 @@ describe('spawn on processes', () => {
     assert.equal(w.signalCode, 'SIGKILL');
     assert.equal(w.exitCode, null);
     await assert.rejects(w.join(), { code: 'SPINDLE_CANCELLED' });
+  });
+
+  test('running out of memory under resourceLimits rejects join with the hint a pool task gets', async () => {
+    const w = spawn(faults.oom, [], {
+      backend: 'processes',
+      resourceLimits: { maxOldGenerationSizeMb: 32 },
+    });
+    const error: any = await w.join().then(
+      () => assert.fail('expected a crash'),
+      (e: unknown) => e,
+    );
+    assert.equal(error.code, 'SPINDLE_WORKER_CRASHED');
+    assert.ok(error.signal === 'SIGABRT' || error.exitCode === 134, error.message);
+    assert.match(error.message, /out of memory\? its heap is limited to 32 MB/);
   });
 
   test('a SIGKILL from outside rejects join with the signal', async () => {

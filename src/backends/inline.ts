@@ -1,4 +1,4 @@
-import type { FromWorker, ToWorker } from '../engine/protocol.js';
+import type { FromWorker, ToWorker } from '../wire/protocol.js';
 import { WorkerRuntime } from '../worker/runtime.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
 

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import type { FromWorker } from '../engine/protocol.js';
+import type { FromWorker } from '../wire/protocol.js';
 import type { DeathReport } from '../worker/process-entry.js';
 import { workerEntryUrl } from './entry-url.js';
 import { failedStart } from './start-failure.js';

@@ -1,5 +1,5 @@
 import type { Transferable } from '../codec/transferable.js';
-import type { FromWorker, ToWorker } from '../engine/protocol.js';
+import type { FromWorker, ToWorker } from '../wire/protocol.js';
 
 /** How a worker ended, as far as the backend can tell. */
 export interface WorkerExit {

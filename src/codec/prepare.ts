@@ -1,9 +1,9 @@
 import { createRequire } from 'node:module';
 import { CloneError, SpindleError, UnsupportedError } from '../errors.js';
-import { ARGS_MARK, isSyncObject, type SyncObject, TO_WIRE } from '../sync/wire.js';
 import type { Arena, ArenaLease } from './arena.js';
 import { findUncloneable } from './clone-path.js';
 import { type Span, shareSpans, spanViewOf } from './spans.js';
+import { type HasWireForm, hasWireForm, TO_WIRE, WIRE_MARK } from './wire-form.js';
 
 /**
  * Readies arguments to cross a boundary, without touching the caller's objects:
@@ -11,8 +11,8 @@ import { type Span, shareSpans, spanViewOf } from './spans.js';
  * - with `maxNbytes`, a plain typed array larger than that is copied into shared memory once
  *   per call (joblib's automatic memmapping), and every task of the call gets a view of it;
  * - for a backend without shared memory, shared arrays are copied.
- * - Lock, Semaphore, Barrier and Channel become wire forms the worker revives (sync/wire.ts),
- *   or are refused when the backend shares no memory.
+ * - objects with a wire form (wire-form.ts) become it, for the worker to revive, or are
+ *   refused when the backend shares no memory.
  * Only arrays and plain objects are searched, a few levels deep, which is where arguments
  * carry arrays in practice; other objects are left to structured clone.
  */
@@ -27,8 +27,8 @@ export interface PrepareContext {
   lease?: ArenaLease;
   /** Shared copies of ranges of one buffer that many small views of it travel in (see spans.ts). */
   spans?: Map<ArrayBufferLike, Span[]>;
-  /** Set while preparing one task that carries a Lock, Semaphore, Barrier or Channel. */
-  syncObjects?: boolean;
+  /** Set while preparing one task that carries an object with a wire form. */
+  wireForms?: boolean;
   /**
    * Values cross by `v8.serialize` (processes) or another wire, not by `postMessage`: objects
    * that only postMessage carries (a Blob, a MessagePort) would arrive as `{}`, so they are
@@ -44,10 +44,10 @@ const SPARSE_CHECK_LENGTH = 1024;
 
 const MAX_DEPTH = 8;
 
-/** Prepares one task's payload (a map chunk); marks it when it carries sync objects. */
+/** Prepares one task's payload (a map chunk); marks it when it carries wire forms. */
 export function prepareValue(value: unknown, ctx: PrepareContext): unknown {
   const out = prepareAny(value, ctx, 0);
-  return ctx.syncObjects ? markSyncObjects(out as unknown[], value, ctx) : out;
+  return ctx.wireForms ? markWireForms(out as unknown[], value, ctx) : out;
 }
 
 function prepareAny(value: unknown, ctx: PrepareContext, depth: number): unknown {
@@ -82,7 +82,7 @@ function prepareAny(value: unknown, ctx: PrepareContext, depth: number): unknown
   }
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) {
-    if (isSyncObject(value)) return prepareSyncObject(value, ctx);
+    if (hasWireForm(value)) return toWireForm(value, ctx);
     if (ctx.cloneOnly) refusePlatformObject(value);
     return value;
   }
@@ -105,29 +105,29 @@ export function prepareArgs(args: unknown[], ctx: PrepareContext): unknown[] {
     const prepared = prepareAny(arg, ctx, 0);
     if (prepared !== arg) (out ??= args.slice())[i] = prepared;
   }
-  return ctx.syncObjects ? markSyncObjects(out ?? args, args, ctx) : (out ?? args);
+  return ctx.wireForms ? markWireForms(out ?? args, args, ctx) : (out ?? args);
 }
 
 /**
- * A Lock, Semaphore, Barrier or Channel becomes its wire form (sync/wire.ts), which the worker
- * revives; without shared memory it cannot work at all, so it is refused here, at submit.
+ * An object with a wire form becomes it, for the worker to revive; the form refers to shared
+ * memory, so without that it cannot work at all and is refused here, at submit.
  */
-function prepareSyncObject(value: SyncObject, ctx: PrepareContext): unknown {
+function toWireForm(value: HasWireForm, ctx: PrepareContext): unknown {
   if (!ctx.sharesMemory) {
     throw new UnsupportedError(
       `a ${value.constructor.name} needs memory shared with the workers, and this pool's backend shares none ` +
         "(process and cluster workers cannot see the caller's memory); use new Pool({ backend: 'threads' }) or 'inline'",
     );
   }
-  ctx.syncObjects = true;
+  ctx.wireForms = true;
   return value[TO_WIRE]();
 }
 
 /** Marks a task's payload array so the worker revives it; never marks the caller's own array. */
-function markSyncObjects(out: unknown[], original: unknown, ctx: PrepareContext): unknown[] {
-  ctx.syncObjects = false;
+function markWireForms(out: unknown[], original: unknown, ctx: PrepareContext): unknown[] {
+  ctx.wireForms = false;
   const marked = out === original ? out.slice() : out;
-  (marked as unknown[] & Record<string, unknown>)[ARGS_MARK] = 1;
+  (marked as unknown[] & Record<string, unknown>)[WIRE_MARK] = 1;
   return marked;
 }
 

@@ -1,6 +1,6 @@
-import { TaskKind } from '../engine/protocol.js';
 import { CloneError } from '../errors.js';
 import type { TaskSpec } from '../tasks/types.js';
+import { TaskKind } from '../wire/protocol.js';
 import { findUncloneable } from './clone-path.js';
 
 interface Unsendable {

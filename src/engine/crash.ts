@@ -46,25 +46,36 @@ export function blameCrash(
       options.retries > 0
         ? ` (after ${task.attempts} retries)`
         : '; set retries to re-run tasks whose worker dies';
-    outcome.fail.push([
-      task,
-      new WorkerCrashedError(
-        `the worker running ${task.spec.label} ${options.how}${advice}`,
-        exit.code,
-        exit.signal,
-        exit.error,
-      ),
-    ]);
+    outcome.fail.push([task, crashError(task.spec.label, exit, options.how, advice)]);
   });
   return outcome;
 }
 
-/** How a worker ended, for messages: its signal or exit code, and a likely reason. */
+/** The error of a call whose worker died; `how` is from {@link describeExit}. */
+export function crashError(
+  label: string,
+  exit: WorkerExit,
+  how: string,
+  advice = '',
+): WorkerCrashedError {
+  return new WorkerCrashedError(
+    `the worker running ${label} ${how}${advice}`,
+    exit.code,
+    exit.signal,
+    exit.error,
+  );
+}
+
+/**
+ * How a worker ended, for messages: its signal or exit code, a likely reason, and the error it
+ * died of, if any.
+ */
 export function describeExit(exit: WorkerExit, limits: ResourceLimits | undefined): string {
   const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+  if (exit.error) return `${how}: ${exit.error.name}: ${exit.error.message}`;
   // V8 aborts a process that reaches --max-old-space-size; say so, since nothing else will.
   const heap = limits?.maxOldGenerationSizeMb;
-  if (heap !== undefined && (exit.signal === 'SIGABRT' || exit.code === 134) && !exit.error)
+  if (heap !== undefined && (exit.signal === 'SIGABRT' || exit.code === 134))
     return `${how} (out of memory? its heap is limited to ${heap} MB by resourceLimits)`;
   return how;
 }

@@ -1,5 +1,5 @@
 import { CLAIM_RING, takeBack } from '../worker/claims.js';
-import type { Slot } from './slot.js';
+import { isStopping, type Slot } from './slot.js';
 import type { SchedulerOptions, Task } from './task.js';
 
 /**
@@ -21,7 +21,7 @@ type Limits = Pick<SchedulerOptions, 'concurrency' | 'maxTasksPerWorker'>;
 
 /** Whether `slot` may take `task` (of estimated `cost` ms) now. */
 export function accepts(slot: Slot, task: Task, cost: number, limits: Limits): boolean {
-  if (!slot.ready || slot.stopping) return false;
+  if (slot.state !== 'ready') return false;
   if (slot.inflight.size >= CLAIM_RING - 1) return false;
   if (slot.inflight.size > 0) {
     if (task.isolated) return false;
@@ -67,10 +67,10 @@ export function pickSlot(
  * and only tasks it has not started move. Returns them newest first, out of their slot.
  */
 export function takeBackHalf(idle: Slot, slots: readonly Slot[], concurrency: number): Task[] {
-  if (!idle.ready || idle.stopping || !idle.channel.claims) return [];
+  if (idle.state !== 'ready' || !idle.channel.claims) return [];
   let victim: Slot | undefined;
   for (const slot of slots) {
-    if (slot === idle || !slot.channel.claims || slot.stopping) continue;
+    if (slot === idle || !slot.channel.claims || isStopping(slot)) continue;
     if (slot.inflight.size > concurrency && (!victim || slot.inflight.size > victim.inflight.size))
       victim = slot;
   }

@@ -1,5 +1,5 @@
 import { CloneError } from '../errors.js';
-import type { FromWorker } from './protocol.js';
+import type { FromWorker } from '../wire/protocol.js';
 import type { Slot } from './slot.js';
 import type { Task } from './task.js';
 

@@ -2,6 +2,7 @@ import { sendFailure } from '../codec/send-failure.js';
 import type { Transferable } from '../codec/transferable.js';
 import type { CloneError } from '../errors.js';
 import type { TaskDef } from '../tasks/types.js';
+import { pushTask } from '../wire/protocol.js';
 import { offer } from '../worker/claims.js';
 import type { Slot } from './slot.js';
 import type { Task } from './task.js';
@@ -50,7 +51,7 @@ function sendOneByOne(
         {
           op: 'run',
           defs: withDefs ? own : undefined,
-          tasks: [task.id, task.spec.id, task.kind, task.args],
+          tasks: oneTask(task),
         },
         task.transfer,
       );
@@ -63,4 +64,10 @@ function sendOneByOne(
     }
   }
   return failed;
+}
+
+function oneTask(task: Task): unknown[] {
+  const tasks: unknown[] = [];
+  pushTask(tasks, task.id, task.spec.id, task.kind, task.args);
+  return tasks;
 }

@@ -1,12 +1,24 @@
 import type { WorkerChannel } from '../backends/types.js';
 import type { Task } from './task.js';
 
+/**
+ * A worker's life, stated once:
+ *
+ *   STARTING ──'ready'──> READY ──retire / close──> RETIRING ──exit──> GONE
+ *       └──────────────── exit (start failure) ─────────┴─────────> GONE
+ *
+ * STARTING: started, its initializer not yet done; it takes no tasks. READY: it takes tasks.
+ * RETIRING: stopped on purpose (idle, recycled, a stuck task, close, a failed initializer); it
+ * is out of the pool's list, takes nothing, and its exit is expected. GONE: it has exited; an
+ * exit heard in STARTING or READY is a start failure or a crash.
+ */
+export type SlotState = 'starting' | 'ready' | 'retiring' | 'gone';
+
 /** The scheduler's bookkeeping for one worker. */
 export interface Slot {
   readonly id: number;
   readonly channel: WorkerChannel;
-  ready: boolean;
-  stopping: boolean;
+  state: SlotState;
   refed: boolean;
   /** Tasks sent and not yet answered, in dispatch order. */
   readonly inflight: Map<number, Task>;
@@ -29,8 +41,7 @@ export function newSlot(id: number, channel: WorkerChannel): Slot {
   return {
     id,
     channel,
-    ready: false,
-    stopping: false,
+    state: 'starting',
     refed: true,
     inflight: new Map(),
     inflightCost: 0,
@@ -42,4 +53,9 @@ export function newSlot(id: number, channel: WorkerChannel): Slot {
     isolated: undefined,
     idleTimer: undefined,
   };
+}
+
+/** Stopped on purpose or exited: the worker takes nothing more and its exit is no crash. */
+export function isStopping(slot: Slot): boolean {
+  return slot.state === 'retiring' || slot.state === 'gone';
 }

@@ -1,4 +1,5 @@
-import type { DurationSummary } from './histogram.js';
+import { type DurationSummary, Histogram } from './histogram.js';
+import type { Slot } from './slot.js';
 
 /** A snapshot of a pool, from `pool.stats()`. Durations are in milliseconds. */
 export interface PoolStats {
@@ -29,4 +30,42 @@ export interface PoolStats {
   runTime: DurationSummary;
   /** Time tasks waited in the queue before a worker took them. */
   waitTime: DurationSummary;
+}
+
+/** What a scheduler counts as tasks settle, and the snapshot `pool.stats()` makes of it. */
+export class Tally {
+  completed = 0;
+  failed = 0;
+  retried = 0;
+  cancelled = 0;
+  crashes = 0;
+  /** Tasks taken back from a busy worker and run by another (see placement.ts). */
+  stolen = 0;
+  readonly runTimes = new Histogram();
+  readonly waitTimes = new Histogram();
+
+  snapshot(slots: readonly Slot[], queued: number, concurrency: number): PoolStats {
+    let busy = 0;
+    let running = 0;
+    for (const slot of slots) {
+      if (slot.inflight.size > 0) busy++;
+      running += slot.inflight.size;
+    }
+    return {
+      workers: slots.length,
+      busy,
+      idle: slots.length - busy,
+      queued,
+      inFlight: running,
+      completed: this.completed,
+      failed: this.failed,
+      cancelled: this.cancelled,
+      retried: this.retried,
+      crashes: this.crashes,
+      rebalanced: this.stolen,
+      concurrency,
+      runTime: this.runTimes.summary(),
+      waitTime: this.waitTimes.summary(),
+    };
+  }
 }

@@ -97,6 +97,7 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
 
   /** The next settled task, in the plan's delivery order; undefined at the end. */
   async nextChunk(): Promise<FedChunk | undefined> {
+    this.#fill();
     for (;;) {
       if (this.#finished && !this.#failure) return undefined;
       if (this.#inputError && (this.#failFast || (this.#exhausted && this.#unread === 0)))
@@ -112,8 +113,9 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
       if (chunk?.error !== undefined) this.#fail(chunk.error);
       else if (chunk) {
         if (inOrder) this.#outstanding.shift();
+        // Room it frees is filled when the consumer asks again, once it has looked at this
+        // one: a bag's take that has enough must not start another partition first.
         this.#unread--;
-        this.#fill();
         const results = chunk.results!;
         chunk.results = undefined;
         return { first: chunk.first, units: chunk.units, results };

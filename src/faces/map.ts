@@ -1,7 +1,7 @@
-import { TaskKind } from '../engine/protocol.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
 import type { TaskSpec } from '../tasks/types.js';
+import { TaskKind } from '../wire/protocol.js';
 import type { ProgressCallback, ProgressReporter } from './feed-plan.js';
 import { Feeder } from './feeder.js';
 import { itemSource } from './source.js';

@@ -1,7 +1,7 @@
 import { type PrepareContext, prepareValue } from '../codec/prepare.js';
-import { TaskKind } from '../engine/protocol.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import { describe, TypeErrorWithHint } from '../hints.js';
+import { TaskKind } from '../wire/protocol.js';
 import { Delayed } from './delayed.js';
 import type { ProgressReporter } from './feed-plan.js';
 import { Feeder } from './feeder.js';

@@ -1,14 +1,22 @@
 import { threadId as callerThreadId } from 'node:worker_threads';
 import { type BackendName, resolveBackend } from '../backends/resolve.js';
 import type { Backend, ResourceLimits, WorkerChannel, WorkerExit } from '../backends/types.js';
-import { rebuildError } from '../codec/errors.js';
+import { rebuildError, type WireError } from '../codec/errors.js';
 import { prepareArgs } from '../codec/prepare.js';
-import { type FromWorker, ResultStatus, TaskKind } from '../engine/protocol.js';
-import { CancelledError, TimeoutError, WorkerCrashedError, WorkerStartError } from '../errors.js';
+import { crashError, describeExit } from '../engine/crash.js';
+import { startWorker } from '../engine/worker-start.js';
+import { CancelledError, TimeoutError, WorkerStartError } from '../errors.js';
 import { describe, TypeErrorWithHint } from '../hints.js';
-import { allocateHolderId } from '../sync/holder.js';
-import { releaseHeldBy } from '../sync/registry.js';
 import { taskSpec } from '../tasks/define.js';
+import {
+  type FromWorker,
+  pushTask,
+  RESULT_STRIDE,
+  resultId,
+  resultOk,
+  resultValue,
+  TaskKind,
+} from '../wire/protocol.js';
 import { refuseMainCodeInWorker } from '../worker/entry-guard.js';
 import { inWorker } from '../worker/where.js';
 import { checkRunsOn } from './refusals.js';
@@ -48,6 +56,7 @@ export class SpawnedWorker<R> {
   #exit: WorkerExit | undefined;
   #killed = false;
   readonly #inline: boolean;
+  readonly #limits: ResourceLimits | undefined;
   #onExited!: () => void;
 
   /** @internal use {@link spawn} */
@@ -58,6 +67,7 @@ export class SpawnedWorker<R> {
     const backend = resolveBackend(options.backend ?? 'threads');
     checkRunsOn(backend, spec);
     this.#label = spec.label;
+    this.#limits = options.resourceLimits;
     this.#outcome = new Promise<R>((resolve, reject) => {
       this.#settle = { resolve, reject };
     });
@@ -70,38 +80,30 @@ export class SpawnedWorker<R> {
       backend.name === 'inline'
         ? args
         : prepareArgs(args, { maxNbytes: undefined, sharesMemory: backend.sharesMemory });
-    // Unique in the process: locks record it as their holder (see sync/holder.ts).
-    const holderId = allocateHolderId();
-    this.#channel = backend.start(
+    this.#channel = startWorker(
+      backend,
       {
         init: {
           op: 'init',
           workerId: 0,
           concurrency: 1,
           initArgs: [],
-          holderId,
         },
         resourceLimits: options.resourceLimits,
       },
       {
         message: (message) => this.#onMessage(message),
-        exit: (exit) => {
-          // A dead worker never releases the locks it held: free them (marked abandoned) now.
-          releaseHeldBy(holderId);
-          this.#onExit(exit);
-        },
+        exit: (exit) => this.#onExit(exit),
       },
     );
     const inline = backend.name === 'inline';
     this.#inline = inline;
     this.pid = this.#channel.pid ?? (backend.sharesMemory ? process.pid : undefined);
     this.threadId = this.#channel.threadId ?? (inline ? callerThreadId : undefined);
+    const tasks: unknown[] = [];
+    pushTask(tasks, TASK_ID, spec.id, TaskKind.CALL, prepared);
     try {
-      this.#channel.send({
-        op: 'run',
-        defs: [[spec.id, spec.def]],
-        tasks: [TASK_ID, spec.id, TaskKind.CALL, prepared],
-      });
+      this.#channel.send({ op: 'run', defs: [[spec.id, spec.def]], tasks });
     } catch (error) {
       void this.#channel.terminate();
       throw error;
@@ -181,10 +183,10 @@ export class SpawnedWorker<R> {
     }
     if (message.op !== 'done') return;
     const results = message.results;
-    for (let i = 0; i < results.length; i += 4) {
-      if (results[i] !== TASK_ID) continue;
-      if (results[i + 1] === ResultStatus.OK) this.#succeed(results[i + 2] as R);
-      else this.#fail(rebuildError(results[i + 2] as any));
+    for (let i = 0; i < results.length; i += RESULT_STRIDE) {
+      if (resultId(results, i) !== TASK_ID) continue;
+      if (resultOk(results, i)) this.#succeed(resultValue(results, i) as R);
+      else this.#fail(rebuildError(resultValue(results, i) as WireError));
       this.#stopSoon();
     }
   }
@@ -208,16 +210,8 @@ export class SpawnedWorker<R> {
   #onExit(exit: WorkerExit): void {
     this.#exit = exit;
     if (!this.#settled && !this.#killed) {
-      const how = exit.signal ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
-      const why = exit.error ? `: ${exit.error.name}: ${exit.error.message}` : '';
-      this.#fail(
-        new WorkerCrashedError(
-          `the worker running ${this.#label} ${how}${why}`,
-          exit.code,
-          exit.signal,
-          exit.error,
-        ),
-      );
+      // Worded as a pool task's crash is, out-of-memory hint included (engine/crash.ts).
+      this.#fail(crashError(this.#label, exit, describeExit(exit, this.#limits)));
     }
     this.#onExited();
   }

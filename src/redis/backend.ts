@@ -7,9 +7,16 @@ import type {
   WorkerStartOptions,
 } from '../backends/types.js';
 import { serializeError, type WireError } from '../codec/errors.js';
-import { ResultStatus, TASK_STRIDE, type ToWorker } from '../engine/protocol.js';
 import { UnsupportedError, WorkerCrashedError } from '../errors.js';
 import type { TaskDef } from '../tasks/types.js';
+import {
+  pushResult,
+  ResultStatus,
+  TASK_STRIDE,
+  type ToWorker,
+  taskFnId,
+  taskId,
+} from '../wire/protocol.js';
 import { RedisChannel } from './channel.js';
 import { describeConnection } from './connection.js';
 import { JobRefusedError, RedisUnavailableError } from './errors.js';
@@ -100,8 +107,8 @@ export class RedisBackend implements Backend {
     const seen = new Set<number>();
     const taskIds: number[] = [];
     for (let i = 0; i < tasks.length; i += TASK_STRIDE) {
-      taskIds.push(tasks[i] as number);
-      const fnId = tasks[i + 1] as number;
+      taskIds.push(taskId(tasks, i));
+      const fnId = taskFnId(tasks, i);
       if (seen.has(fnId)) continue;
       seen.add(fnId);
       defs.push([fnId, channel.defs.get(fnId)!]);
@@ -324,6 +331,6 @@ export class RedisBackend implements Backend {
 
 function errorResults(job: PendingJob, error: WireError): unknown[] {
   const results: unknown[] = [];
-  for (const id of job.taskIds) results.push(id, ResultStatus.ERROR, error, 0);
+  for (const id of job.taskIds) pushResult(results, id, ResultStatus.ERROR, error, 0);
   return results;
 }

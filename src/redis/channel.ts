@@ -1,7 +1,7 @@
 import type { WorkerChannel, WorkerEvents } from '../backends/types.js';
-import type { ToWorker } from '../engine/protocol.js';
 import { PoolClosedError } from '../errors.js';
 import type { TaskDef } from '../tasks/types.js';
+import type { ToWorker } from '../wire/protocol.js';
 
 /** What a channel needs of its backend: to send a batch, to withdraw its jobs, to hold the sockets. */
 export interface ChannelHost {

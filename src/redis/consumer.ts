@@ -5,9 +5,21 @@ import type { Redis } from 'ioredis';
 import { findUncloneable } from '../codec/clone-path.js';
 import { serializeError } from '../codec/errors.js';
 import { cpuCount } from '../cpu.js';
-import { RESULT_STRIDE, ResultStatus, TASK_STRIDE, TaskKind } from '../engine/protocol.js';
 import { CloneError, WorkerCrashedError } from '../errors.js';
 import { Pool } from '../faces/pool.js';
+import {
+  failResult,
+  RESULT_STRIDE,
+  ResultStatus,
+  resultValue,
+  setResult,
+  TASK_STRIDE,
+  TaskKind,
+  taskArgs,
+  taskFnId,
+  taskId,
+  taskKind,
+} from '../wire/protocol.js';
 import {
   connectWithin,
   createClient,
@@ -219,18 +231,15 @@ function runTasks(
   let left = count;
   return new Promise((resolve) => {
     const settle = (at: number, status: number, value: unknown, ms: number) => {
-      results[at] = tasks[at];
-      results[at + 1] = status;
-      results[at + 2] = value;
-      results[at + 3] = ms;
+      setResult(results, (at / TASK_STRIDE) * RESULT_STRIDE, taskId(tasks, at), status, value, ms);
       busyMs += ms;
       if (--left === 0) resolve({ results: cloneable(results), busyMs });
     };
     if (count === 0) resolve({ results, busyMs });
     for (let at = 0; at < tasks.length; at += TASK_STRIDE) {
-      const resolved = specs.get(tasks[at + 1] as number);
-      const kind = tasks[at + 2] as number;
-      const args = tasks[at + 3] as unknown[];
+      const resolved = specs.get(taskFnId(tasks, at));
+      const kind = taskKind(tasks, at);
+      const args = taskArgs(tasks, at);
       if (!resolved?.spec) {
         settle(at, ResultStatus.ERROR, serializeError(resolved?.error), 0);
         continue;
@@ -278,15 +287,18 @@ function cloneable(results: unknown[]): unknown[] {
   } catch {
     for (let i = 0; i < results.length; i += RESULT_STRIDE) {
       try {
-        serialize(results[i + 2]);
+        serialize(resultValue(results, i));
       } catch (error) {
-        const found = findUncloneable(results[i + 2], 'result');
+        const found = findUncloneable(resultValue(results, i), 'result');
         const path = found?.path ?? 'result';
-        results[i + 1] = ResultStatus.ERROR;
-        results[i + 2] = serializeError(
-          new CloneError(
-            `the task's ${path} cannot be sent back through Redis: ${found?.reason ?? (error as Error).message}`,
-            path,
+        failResult(
+          results,
+          i,
+          serializeError(
+            new CloneError(
+              `the task's ${path} cannot be sent back through Redis: ${found?.reason ?? (error as Error).message}`,
+              path,
+            ),
           ),
         );
       }

@@ -33,8 +33,8 @@ export function allocateHolderId(): number {
  * worker thread counts: later runtimes in the same thread (a pool made inside a task, with the
  * inline backend) run their tasks as this worker, and the caller's own thread stays holder 0.
  */
-export function adoptHolderId(id: number): void {
-  if (state.adopted || isMainThread || !Number.isInteger(id) || id <= 0) return;
+export function adoptHolderId(id: number | undefined): void {
+  if (state.adopted || isMainThread || id === undefined || !Number.isInteger(id) || id <= 0) return;
   state.holder = id;
   state.adopted = true;
 }

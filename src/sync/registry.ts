@@ -1,3 +1,5 @@
+import { onWorkerStart } from '../engine/worker-start.js';
+import { allocateHolderId } from './holder.js';
 import { unlockWord, wordHolder } from './mutex.js';
 
 /**
@@ -30,7 +32,7 @@ export function registerLockWord(
 
 /**
  * Frees every known lock held by `holder`, a worker that is gone, marking each abandoned
- * first. Called by the scheduler when a worker exits; returns how many were freed.
+ * first. Called when a worker exits (see the hook below); returns how many were freed.
  */
 export function releaseHeldBy(holder: number): number {
   if (holder <= 0) return 0;
@@ -47,3 +49,12 @@ export function releaseHeldBy(holder: number): number {
   }
   return released;
 }
+
+// Every worker a pool or spawn starts gets a holder id, unique in the process, that locks record
+// it by; a dead worker never releases the locks it held, so they are freed (marked abandoned)
+// once it has exited.
+onWorkerStart((init) => {
+  const holderId = allocateHolderId();
+  init.holderId = holderId;
+  return () => releaseHeldBy(holderId);
+});

@@ -1,33 +1,23 @@
+import { TO_WIRE, WIRE_MARK } from '../codec/wire-form.js';
+
 /**
- * How Lock, Semaphore, Barrier and Channel cross into a worker. Structured clone keeps a
- * SharedArrayBuffer shared but drops class identity, so on the caller's side
- * (codec/prepare.ts) each object is replaced by its wire form, a plain object naming its kind
- * and its memory, and the task's argument array is marked; a worker revives marked arguments
- * (sync/revive.ts) before the task runs. Unmarked tasks are never searched.
+ * How Lock, Semaphore, Barrier and Channel cross into a worker: each implements the codec's
+ * wire-form opt-in (codec/wire-form.ts), returning a plain object naming its kind and its
+ * memory; a worker revives marked arguments (sync/revive.ts) before the task runs.
  */
 
-/** The method of a sync object that returns its wire form. */
-export const TO_WIRE: unique symbol = Symbol.for('spindle.sync.toWire');
+export { TO_WIRE };
+/** Set to 1 on an argument array (or a map chunk) that carries wire forms. */
+export const ARGS_MARK = WIRE_MARK;
 
 /** The key naming a wire form's kind. */
 export const WIRE_KIND = '__spindleSync';
-
-/** Set to 1 on an argument array (or a map chunk) that carries wire forms. */
-export const ARGS_MARK = '__spindleSyncArgs';
 
 export type SyncKind = 'lock' | 'semaphore' | 'barrier' | 'channel';
 
 export interface Wire {
   [WIRE_KIND]: SyncKind;
   memory: SharedArrayBuffer;
-}
-
-export interface SyncObject {
-  [TO_WIRE](): Wire;
-}
-
-export function isSyncObject(value: object): value is SyncObject {
-  return typeof (value as Partial<SyncObject>)[TO_WIRE] === 'function';
 }
 
 let adopting: SharedArrayBuffer | undefined;

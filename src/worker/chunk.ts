@@ -1,5 +1,5 @@
 import { serializeError } from '../codec/errors.js';
-import { TaskKind } from '../engine/protocol.js';
+import { TaskKind } from '../wire/protocol.js';
 
 type AnyFn = (...args: any[]) => unknown;
 

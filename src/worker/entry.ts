@@ -3,7 +3,7 @@
  * WorkerRuntime to the channel it was started with.
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
-import type { ToWorker } from '../engine/protocol.js';
+import type { ToWorker } from '../wire/protocol.js';
 import { WorkerRuntime } from './runtime.js';
 import { markWorker } from './where.js';
 

@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import type { ToWorker } from '../engine/protocol.js';
+import type { ToWorker } from '../wire/protocol.js';
 import { WorkerRuntime } from './runtime.js';
 
 /**

@@ -1,18 +1,27 @@
 import { getHeapStatistics } from 'node:v8';
 import { findUncloneable } from '../codec/clone-path.js';
 import { serializeError, type WireError } from '../codec/errors.js';
-import {
-  type FromWorker,
-  RESULT_STRIDE,
-  ResultStatus,
-  TASK_STRIDE,
-  TaskKind,
-  type ToWorker,
-} from '../engine/protocol.js';
 import { CancelledError, CloneError, TimeoutError } from '../errors.js';
 import { adoptHolderId } from '../sync/holder.js';
 import { reviveSyncArgs } from '../sync/revive.js';
 import type { TaskDef } from '../tasks/types.js';
+import {
+  clearTaskArgs,
+  type FromWorker,
+  failResult,
+  pushResult,
+  RESULT_STRIDE,
+  ResultStatus,
+  resultOk,
+  resultValue,
+  TASK_STRIDE,
+  TaskKind,
+  type ToWorker,
+  taskArgs,
+  taskFnId,
+  taskId,
+  taskKind,
+} from '../wire/protocol.js';
 import { isThenable, runChunk } from './chunk.js';
 import { claim } from './claims.js';
 import { compileInline } from './compile.js';
@@ -153,7 +162,7 @@ export class WorkerRuntime {
   #queuedIds(): number[] {
     const ids: number[] = [];
     for (let at = this.#head; at < this.#queue.length; at += TASK_STRIDE)
-      ids.push(this.#queue[at] as number);
+      ids.push(taskId(this.#queue, at));
     return ids;
   }
 
@@ -190,16 +199,16 @@ export class WorkerRuntime {
     while (this.#running < this.#limit && this.#head < queue.length) {
       const at = this.#head;
       this.#head += TASK_STRIDE;
-      const id = queue[at] as number;
-      const fnId = queue[at + 1] as number;
-      const kind = queue[at + 2] as number;
+      const id = taskId(queue, at);
+      const fnId = taskFnId(queue, at);
+      const kind = taskKind(queue, at);
       if (this.#claims && !claim(this.#claims, this.#queueBase + at / TASK_STRIDE)) {
         // The caller took it back for another worker while this one was busy.
-        queue[at + 3] = undefined;
+        clearTaskArgs(queue, at);
         continue;
       }
-      const args = reviveSyncArgs(queue[at + 3] as unknown[], kind);
-      queue[at + 3] = undefined;
+      const args = reviveSyncArgs(taskArgs(queue, at), kind);
+      clearTaskArgs(queue, at);
       markRunning(this.#runningIds, id);
       if (this.#aborted.has(id)) {
         this.#aborted.delete(id);
@@ -287,7 +296,7 @@ export class WorkerRuntime {
   #settle(id: number, status: number, value: unknown, ms: number): void {
     unmarkRunning(this.#runningIds, id);
     this.#busyMs += ms;
-    this.#out.push(id, status, value, ms);
+    pushResult(this.#out, id, status, value, ms);
   }
 
   #flush(): void {
@@ -337,17 +346,20 @@ export class WorkerRuntime {
         this.#post(message);
         continue;
       } catch (error) {
-        const what = one[1] === ResultStatus.OK ? 'result' : 'error';
-        one[1] = ResultStatus.ERROR;
-        one[2] = unsendable(one[2], what, error);
+        const what = resultOk(one, 0) ? 'result' : 'error';
+        failResult(one, 0, unsendable(resultValue(one, 0), what, error));
       }
       try {
         this.#post(message);
       } catch (error) {
-        one[2] = serializeError(
-          new CloneError(
-            `the task's outcome cannot be sent back from the worker: ${String(error)}`,
-            'result',
+        failResult(
+          one,
+          0,
+          serializeError(
+            new CloneError(
+              `the task's outcome cannot be sent back from the worker: ${String(error)}`,
+              'result',
+            ),
           ),
         );
         this.#post(message);
