@@ -1,11 +1,14 @@
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { debuglog } from 'node:util';
 import { builtin } from '../../builtin.js';
 import { compileFile, findEsbuild, link, type RawModule } from './compile.js';
 
 declare const SPINDLE_VERSION: string;
+
+const debug = debuglog('spindle');
 
 /**
  * Compiled task modules on disk, so that a program's next run starts without esbuild:
@@ -78,6 +81,7 @@ export class TsCache {
   async #compile(file: string, key: string): Promise<RawModule> {
     const raw = await compileFile(findEsbuild(this.#tsxApiUrl).build, file);
     writeAtomic(join(this.#dir, 'raw', `${key}.json`), JSON.stringify(raw));
+    debug('compiled %s for workers into %s', file, this.#dir);
     return raw;
   }
 
@@ -98,11 +102,12 @@ export class TsCache {
 }
 
 /**
- * `node_modules/.cache/spindle/ts` of the nearest folder with node_modules, where build tools
+ * `SPINDLE_TS_CACHE` if set, else `node_modules/.cache/spindle/ts` of the nearest folder with node_modules, where build tools
  * keep their caches; else a folder of this user's own in the temp folder (created 0700 and
  * checked to be theirs, since anyone may create names there and workers run what it holds).
  */
 export function defaultCacheDir(from = process.cwd()): string {
+  if (process.env.SPINDLE_TS_CACHE) return resolve(process.env.SPINDLE_TS_CACHE);
   for (let dir = from; ; dir = dirname(dir)) {
     if (exists(join(dir, 'node_modules')))
       return join(dir, 'node_modules', '.cache', 'spindle', 'ts');
