@@ -109,6 +109,11 @@ export async function compileFile(build: Esbuild['build'], file: string): Promis
   if (/\b(require|__dirname|__filename)\b|\bmodule\.exports\b/.test(code)) {
     throw new NotCompiled(`${file} uses require, __dirname or module.exports`);
   }
+  // import.meta.url, .filename and .dirname were replaced above; anything else on it (resolve,
+  // the object itself) would describe the cache folder instead of the .ts file.
+  if (/\bimport\.meta\b/.test(code)) {
+    throw new NotCompiled(`${file} uses import.meta beyond url, filename and dirname`);
+  }
   // An import() of a computed name could reach a .ts file that workers then cannot load.
   if (/\bimport\s*\(\s*[^\s"'`]/.test(code)) {
     throw new NotCompiled(`${file} imports a module whose name is computed at run time`);
