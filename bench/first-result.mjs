@@ -2,7 +2,9 @@
 // A new pool's first result, each variant in a fresh process, runs interleaved: the raw
 // 40-line worker_threads pool (bench/raw-pool.mjs) and piscina against spindle with the README's
 // task module (`import { defineTasks } from 'spindle'`), with `spindle/tasks`, and under tsx
-// with a `.ts` task module (the README's way to run TypeScript). dist/ must be built.
+// with a `.ts` task module (the README's way to run TypeScript): from the cache the caller
+// compiled it into (a warm start), with a fresh cache each run (cold: esbuild compiles it), and
+// with SPINDLE_TS_ONCE=0 (every worker loads tsx, as before). dist/ must be built.
 //
 //   node bench/first-result.mjs [--runs 9] [--workers 2]
 //
@@ -82,6 +84,16 @@ const VARIANTS = [
   { name: "spindle, tasks import 'spindle/tasks'", args: ['spindle-light.mjs'] },
   { name: 'raw pool, main under tsx', args: ['--import', tsx, 'raw-tsx.ts'] },
   { name: 'spindle under tsx, .ts task module', args: ['--import', tsx, 'spindle-tsx.ts'] },
+  {
+    name: 'spindle under tsx, .ts, cold cache',
+    args: ['--import', tsx, 'spindle-tsx.ts'],
+    env: (r) => ({ SPINDLE_TS_CACHE: join(dir, `cold-cache-${r}`) }),
+  },
+  {
+    name: 'spindle under tsx, .ts, SPINDLE_TS_ONCE=0',
+    args: ['--import', tsx, 'spindle-tsx.ts'],
+    env: () => ({ SPINDLE_TS_ONCE: '0' }),
+  },
 ];
 
 const samples = new Map(VARIANTS.map((v) => [v.name, { importMs: [], firstMs: [] }]));
@@ -91,6 +103,7 @@ try {
     for (const v of VARIANTS) {
       const out = execFileSync(process.execPath, v.args, {
         cwd: dir,
+        env: { ...process.env, SPINDLE_TS_CACHE: join(dir, 'cache'), ...v.env?.(r) },
         encoding: 'utf8',
         timeout: 60_000,
       });

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { builtin } from '../builtin.js';
 import { WorkerStartError } from '../errors.js';
 
 /** Set by the build (scripts/build.mjs); absent when spindle runs from source under tsx. */
@@ -62,6 +62,7 @@ function writeRuntime(source: string): URL {
   try {
     const dir = mkdtempSync(join(tmpdir(), 'spindle-worker-'));
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const { createHash } = builtin<typeof import('node:crypto')>('node:crypto');
     const hash = createHash('sha256').update(source).digest('hex').slice(0, 12);
     const file = join(dir, `worker-${hash}.mjs`);
     writeFileSync(file, source, { mode: 0o600 });

@@ -1,6 +1,7 @@
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { builtin } from '../builtin.js';
 import type { FromWorker } from '../wire/protocol.js';
 import type { DeathReport } from '../worker/process-entry.js';
 import { workerEntryUrl } from './entry-url.js';
@@ -33,6 +34,7 @@ export class ProcessBackend implements Backend {
     } catch (error) {
       return failedStart(events, error as Error);
     }
+    const { fork } = builtin<typeof import('node:child_process')>('node:child_process');
     const child: ChildProcess = fork(fileURLToPath(entry), [], {
       serialization: 'advanced',
       execArgv,

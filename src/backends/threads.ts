@@ -4,6 +4,7 @@ import { newClaims } from '../worker/claims.js';
 import { RUNNING_LENGTH, readRunning, readTaken } from '../worker/running-slots.js';
 import { workerEntryUrl } from './entry-url.js';
 import { failedStart } from './start-failure.js';
+import { tsOnceStart } from './ts-once/service.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
 import { tsxApiUrl } from './typescript.js';
 
@@ -37,15 +38,19 @@ export class ThreadBackend implements Backend {
       return failedStart(events, error as Error);
     }
     const claims = newClaims();
+    const ts = tsOnceStart(entry);
     const worker = new Worker(BOOTSTRAP, {
       eval: true,
       workerData: {
         init: options.init,
         entry: entry.href,
-        tsx: tsxApiUrl(),
+        tsx: ts ? undefined : tsxApiUrl(),
+        tsOnce: ts?.workerData,
         running,
         claims,
       },
+      transferList: ts ? [ts.transfer] : undefined,
+      execArgv: ts?.execArgv,
       resourceLimits: options.resourceLimits,
     });
     let uncaught: Error | undefined;
@@ -59,6 +64,7 @@ export class ThreadBackend implements Backend {
     let exited: Promise<void> | undefined;
     const gone = new Promise<void>((resolve) => {
       worker.once('exit', (code) => {
+        ts?.close();
         events.exit({
           code,
           signal: null,

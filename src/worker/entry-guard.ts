@@ -46,8 +46,11 @@ export function isProgramEntry(url: string): boolean {
   return url === programEntryUrl();
 }
 
-/** Imports the entry file as a task module, with the guard up while it evaluates. */
-export function importEntryModule(url: string): Promise<Record<string, unknown>> {
+/**
+ * Imports the entry file as a task module, with the guard up while it evaluates; `target` is
+ * what to import for it (its compiled JavaScript, for a TypeScript entry: see ts-once.ts).
+ */
+export function importEntryModule(url: string, target = url): Promise<Record<string, unknown>> {
   state.importing = url;
   let timer: NodeJS.Timeout | undefined;
   const stuck = new Promise<never>((_, reject) => {
@@ -57,7 +60,7 @@ export function importEntryModule(url: string): Promise<Record<string, unknown>>
     );
     timer.unref();
   });
-  const loading = import(url) as Promise<Record<string, unknown>>;
+  const loading = import(target) as Promise<Record<string, unknown>>;
   return Promise.race([loading, stuck]).finally(() => {
     clearTimeout(timer);
     if (state.importing === url) state.importing = undefined;

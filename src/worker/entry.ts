@@ -5,12 +5,19 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { ToWorker } from '../wire/protocol.js';
 import { WorkerRuntime } from './runtime.js';
+import { adoptTsOnce } from './ts-once.js';
 import { markWorker } from './where.js';
 
 markWorker();
 if (!isMainThread && parentPort) {
   const port = parentPort;
-  const data = workerData as { init: ToWorker; running?: Float64Array; claims?: Int32Array };
+  const data = workerData as {
+    init: ToWorker;
+    running?: Float64Array;
+    claims?: Int32Array;
+    tsOnce?: Parameters<typeof adoptTsOnce>[0];
+  };
+  adoptTsOnce(data.tsOnce);
   const runtime = new WorkerRuntime(
     (message) => port.postMessage(message),
     data.running,

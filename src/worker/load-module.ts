@@ -2,6 +2,7 @@ import { TaskModuleError } from '../errors.js';
 import { registeredTask } from '../tasks/define.js';
 import type { ModuleTaskDef } from '../tasks/types.js';
 import { importEntryModule, isProgramEntry } from './entry-guard.js';
+import { moduleTarget } from './ts-once.js';
 
 type AnyFn = (...args: any[]) => unknown;
 
@@ -20,9 +21,11 @@ export async function loadModuleTask(def: ModuleTaskDef): Promise<AnyFn> {
     // A failure is kept, not retried: re-importing a module whose top-level code threw can
     // resolve with a half-evaluated module (Node, modules with top-level await), and would run
     // tasks from it. Every task of the module fails the same way instead.
-    const imported = isProgramEntry(def.url)
-      ? importEntryModule(def.url)
-      : (import(def.url) as Promise<Record<string, unknown>>);
+    const imported = moduleTarget(def.url).then((target) =>
+      isProgramEntry(def.url)
+        ? importEntryModule(def.url, target)
+        : (import(target) as Promise<Record<string, unknown>>),
+    );
     loading = imported.catch((error: unknown) => {
       throw error instanceof TaskModuleError ? error : moduleLoadError(def.url, error);
     });

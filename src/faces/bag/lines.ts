@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
+import { builtin } from '../../builtin.js';
 
 /**
  * Worker-side reading of one partition's lines. A block [start, end) owns the lines that start
@@ -84,7 +84,9 @@ export async function readGzip(
   onLine: OnLine,
   signal: AbortSignal,
 ): Promise<boolean> {
-  const stream = createReadStream(path).pipe(createGunzip());
+  const stream = createReadStream(path).pipe(
+    builtin<typeof import('node:zlib')>('node:zlib').createGunzip(),
+  );
   let carry: Buffer | undefined;
   let first = encoding === 'utf8';
   try {
