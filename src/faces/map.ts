@@ -1,4 +1,5 @@
 import { rebuildError } from '../codec/errors.js';
+import { packItems, unpackResults } from '../codec/pack.js';
 import { nextChunkSize } from '../engine/batching.js';
 import { Deque } from '../engine/deque.js';
 import type { TaskSink } from '../engine/future.js';
@@ -298,7 +299,7 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
     this.#live.add(chunk);
     try {
       const payload =
-        (this.#options.pack && packNumbers(items)) ||
+        (this.#options.pack && packItems(items)) ||
         (this.#options.prepare ? this.#options.prepare(items) : items);
       chunk.task = this.#submitTask(payload, items.length, sink);
     } catch (error) {
@@ -359,8 +360,7 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
       return;
     }
     // Workers send an all-number chunk back packed; unpack so callers see plain arrays.
-    const results =
-      packed instanceof Float64Array || packed instanceof Int32Array ? Array.from(packed) : packed;
+    const results = packed && unpackResults(packed);
     chunk.settled = true;
     this.#live.delete(chunk);
     if (settled) {
@@ -454,24 +454,6 @@ export class MapRun<R> implements AsyncIterableIterator<R> {
     // A next() already waiting when the iterator is closed ends instead of hanging.
     this.#notify();
   }
-}
-
-/**
- * Chunk items that are all numbers cross as one typed array (see the worker's map loop):
- * cheaper to clone than a plain array by an order of magnitude. Integers go as an Int32Array:
- * read from a Float64Array they reach the task as doubles, and V8 then compiles its integer
- * arithmetic (`x % p`) as floating point, 3.5× slower (bench W3). Undefined when any item is
- * not a number; the check stops at the first such item.
- */
-function packNumbers(items: unknown[]): Float64Array | Int32Array | undefined {
-  if (items.length < 64) return undefined;
-  let ints = true;
-  for (let i = 0; i < items.length; i++) {
-    const x = items[i];
-    if (typeof x !== 'number') return undefined;
-    if (ints && ((x | 0) !== x || Object.is(x, -0))) ints = false;
-  }
-  return ints ? Int32Array.from(items as number[]) : Float64Array.from(items as number[]);
 }
 
 /** What `SETTLE` mode yields per item. */

@@ -1,3 +1,4 @@
+import { unpackResults } from '../codec/pack.js';
 import { type PrepareContext, prepareValue } from '../codec/prepare.js';
 import { nextChunkSize } from '../engine/batching.js';
 import { Deque } from '../engine/deque.js';
@@ -286,7 +287,7 @@ export class ParallelRun {
     this.#inFlight--;
     this.#live.delete(batch);
     // A worker may send an all-number batch back packed as one Float64Array.
-    const results = ArrayBuffer.isView(raw) ? Array.from(raw as Float64Array) : raw;
+    const results = unpackResults(raw);
     this.#done += results.length;
     if (this.#o.mode === 'array') {
       const out = this.results;
