@@ -158,6 +158,114 @@ describe('rows crossing to thread workers', () => {
   });
 });
 
+/** What a task saw of a view: its type, length and values (its offset is the copy's own). */
+const describeView = (v: any) => ({
+  tag: Object.prototype.toString.call(v),
+  length: v.length,
+  values: Array.from(v as ArrayLike<number>, (x) => (Object.is(x, -0) ? '-0' : x)),
+});
+
+const viewsOf = <T extends { subarray(a: number, b: number): T }>(
+  a: T,
+  rows: number,
+  width: number,
+) => Array.from({ length: rows }, (_, r) => a.subarray(r * width, (r + 1) * width));
+
+describe('rows as views of one buffer', () => {
+  let pool: Pool;
+  before(() => {
+    pool = new Pool({ workers: 2 });
+  });
+  after(() => pool.close());
+
+  test('each view arrives as a view of the same type, length and values', async () => {
+    const f = new Float64Array(3000).map((_, i) =>
+      i % 7 === 0 ? -0 : i % 11 === 0 ? Number.NaN : i / 8,
+    );
+    const rows = viewsOf(f, 300, 10);
+    const expected = rows.map(describeView);
+    assert.deepStrictEqual(await pool.map(describeView, rows), expected);
+    // bytes at odd offsets, rows of different lengths, an empty one
+    const bytes = new Uint8Array(5000).map((_, i) => i % 251);
+    const ragged = [bytes.subarray(3, 40), bytes.subarray(40, 40), bytes.subarray(41, 4999)];
+    assert.deepStrictEqual(
+      await pool.map(describeView, ragged, { chunksize: 3 }),
+      ragged.map(describeView),
+    );
+    assert.equal(pool._arena.stats().heldBytes, 0, 'released when the call settled');
+  });
+
+  test('views of different types or buffers in one chunk still arrive exactly', async () => {
+    const buffer = new ArrayBuffer(64 * 1024);
+    new Uint8Array(buffer).forEach((_, i, a) => {
+      a[i] = i % 256;
+    });
+    const other = new Int32Array(4096).fill(-5);
+    const items = [
+      new Int32Array(buffer, 0, 1000),
+      new Float32Array(buffer, 4000, 1000),
+      new Int32Array(buffer, 8000, 1000),
+      other.subarray(10, 20),
+      Buffer.from(buffer, 100, 50),
+    ];
+    const seen = await pool.map(describeView, items, { chunksize: 5 });
+    assert.deepStrictEqual(
+      seen.map((x) => [x.length, x.values]),
+      items.map((v) => [(v as unknown as Int8Array).length, describeView(v).values]),
+    );
+  });
+
+  test('a row the caller changes between calls is seen changed, and other rows reuse the copy', async () => {
+    const m = new Int32Array(200 * 50).map((_, i) => i);
+    const rows = viewsOf(m, 200, 50);
+    const first = (v: Int32Array) => v[0];
+    assert.deepEqual(
+      await pool.map(first, rows),
+      rows.map((v) => v[0]),
+    );
+    m[150 * 50] = -1;
+    m[199 * 50] = -2;
+    const again = await pool.map(first, rows);
+    assert.equal(again[150], -1);
+    assert.equal(again[199], -2);
+    assert.equal(again[149], 149 * 50);
+    const counts = pool._arena.stats();
+    for (let i = 0; i < 5; i++) await pool.map(first, rows);
+    const now = pool._arena.stats();
+    assert.ok(now.allocations - counts.allocations <= 1, 'one warm copy');
+    assert.ok(now.reuses >= counts.reuses + 5, 'reused by every call');
+  });
+
+  test('a write while a call still reads the rows reaches the next call, not the running one', async () => {
+    const m = new Float64Array(100 * 100).fill(1);
+    const rows = viewsOf(m, 100, 100);
+    const slowFirst = async (v: Float64Array) => {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      return v[0];
+    };
+    const running = pool.map(slowFirst, rows, { chunksize: 10 });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    m[99 * 100] = 7; // the last row, which `running` may not have been sent yet
+    const next = await pool.map((v: Float64Array) => v[0], rows);
+    assert.equal(next[99], 7);
+    const before = await running;
+    assert.ok(before[99] === 1 || before[99] === 7, 'a chunk sent later reads the array then');
+    assert.ok(before.slice(0, 99).every((x) => x === 1));
+    assert.equal(pool._arena.stats().heldBytes, 0);
+  });
+
+  test('imap, without arena memory, delivers the same views', async () => {
+    const m = new Int16Array(64 * 64).map((_, i) => i - 2000);
+    const rows = viewsOf(m, 64, 64);
+    const out: unknown[] = [];
+    for await (const x of pool.imap(describeView, rows)) out.push(x);
+    assert.deepStrictEqual(
+      out.map((x: any) => [x.tag, x.values]),
+      rows.map((v) => [describeView(v).tag, describeView(v).values]),
+    );
+  });
+});
+
 test('the processes backend delivers packed rows with the same values', async () => {
   const pool = new Pool({ workers: 1, backend: 'processes' });
   try {
@@ -165,6 +273,16 @@ test('the processes backend delivers packed rows with the same values', async ()
     assert.deepStrictEqual(await pool.map(describeRow, rows), expectedOf(rows));
     const items = Array.from({ length: 100 }, (_, i) => [[i], [-0, i / 2]]);
     assert.deepStrictEqual(await pool.map((m: number[][]) => m, items), items);
+    const views = viewsOf(
+      new Float64Array(4000).map((_, i) => i / 3),
+      100,
+      40,
+    );
+    const seen = await pool.map(describeView, views);
+    assert.deepStrictEqual(
+      seen.map((x) => [x.tag, x.values]),
+      views.map((v) => [describeView(v).tag, describeView(v).values]),
+    );
   } finally {
     await pool.close();
   }

@@ -104,6 +104,7 @@ export class Arena {
     size = length,
     from = 0,
     to = length,
+    partial = false,
   ): Block {
     const src = new Uint8Array(source, offset, length);
     const copies = this.#bySource.get(source);
@@ -122,8 +123,11 @@ export class Arena {
       }
     }
     let block = this.#idleOfSize(size);
+    // `partial`: only the range is written; every later use compares its own range first, so
+    // bytes never written (zeros, or an older array's) are never taken for the source's.
+    const part = partial ? src.subarray(from, to) : src;
     if (block) {
-      block.bytes.set(src);
+      block.bytes.set(part, partial ? from : 0);
       this.#warmCopies++;
     } else {
       const sab = new SharedArrayBuffer(size);
@@ -137,7 +141,7 @@ export class Arena {
         lastUsed: 0,
         gone: false,
       };
-      block.bytes.set(src);
+      block.bytes.set(part, partial ? from : 0);
       this.#allocations++;
       this.#blocks.add(block);
     }
@@ -218,6 +222,15 @@ export function sameBytes(
   );
 }
 
+/** Adds a range, joined to the last one when they touch (a map's chunks come in order). */
+function addRange(ranges: Array<[number, number]>, from: number, to: number): void {
+  const last = ranges[ranges.length - 1];
+  if (last && last[1] >= from && last[0] <= to) {
+    last[0] = Math.min(last[0], from);
+    last[1] = Math.max(last[1], to);
+  } else ranges.push([from, to]);
+}
+
 /**
  * One call's hold on arena blocks. Within a call a source is copied once, and every task of
  * the call sees that one copy (as without an arena); `release` lets the blocks be reused.
@@ -236,6 +249,9 @@ export class ArenaLease {
   /**
    * A shared buffer holding `length` bytes of `source` from `offset`, of exactly that size, or
    * with `rounded` of the next power of two (reused across calls whose ranges differ a little).
+   * Bytes `from`–`to` (of the copy) are the ones the caller's tasks read: only they are
+   * compared with a copy already made; with `partial` only they are written, so the chunks of
+   * one call can share one copy of a whole buffer, each writing or checking its own range.
    */
   copy(
     source: ArrayBufferLike,
@@ -244,6 +260,7 @@ export class ArenaLease {
     rounded = false,
     from = 0,
     to = length,
+    partial = false,
   ): SharedArrayBuffer {
     const size = rounded ? 2 ** Math.ceil(Math.log2(Math.max(length, 1))) : length;
     let list = this.#held.get(source);
@@ -255,12 +272,18 @@ export class ArenaLease {
         const ranges = this.#checked.get(b)!;
         if (ranges.some(([lo, hi]) => lo <= from && to <= hi)) return b.sab;
         if (sameBytes(b, source, offset, from, to)) {
-          ranges.push([from, to]);
+          addRange(ranges, from, to);
+          return b.sab;
+        }
+        // Held by this call alone, and no task of it was given these bytes: write them.
+        if (partial && b.refs === 1 && !ranges.some(([lo, hi]) => lo < to && from < hi)) {
+          b.bytes.set(new Uint8Array(source, offset + from, to - from), from);
+          addRange(ranges, from, to);
           return b.sab;
         }
       }
     } else this.#held.set(source, (list = []));
-    const block = this.#arena._copy(source, offset, length, size, from, to);
+    const block = this.#arena._copy(source, offset, length, size, from, to, partial);
     list.push(block);
     this.#checked.set(block, [[from, to]]);
     return block.sab;

@@ -2,6 +2,7 @@ import { type BackendName, resolveBackend } from '../backends/resolve.js';
 import type { Backend, ResourceLimits } from '../backends/types.js';
 import { Arena } from '../codec/arena.js';
 import { findUncloneable } from '../codec/clone-path.js';
+import { packViews } from '../codec/pack.js';
 import {
   type PrepareContext,
   preparationError,
@@ -406,7 +407,7 @@ export class Pool {
       prepare: ctx
         ? (chunk) => {
             try {
-              return prepareValue(chunk, ctx) as unknown[];
+              return (packViews(chunk, ctx) ?? prepareValue(chunk, ctx)) as unknown[];
             } catch (error) {
               throw preparationError(error, chunk, 'items');
             }

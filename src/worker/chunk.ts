@@ -1,5 +1,5 @@
 import { serializeError } from '../codec/errors.js';
-import { type PackedRows, packedItem, packedLength } from '../codec/pack.js';
+import { type Packed, type PackedRows, packedItem, packedLength } from '../codec/pack.js';
 import { TaskKind } from '../engine/protocol.js';
 
 type AnyFn = (...args: any[]) => unknown;
@@ -30,7 +30,7 @@ const MAP_LOOP_SOURCE = `return function mapLoop(items) {
 };`;
 
 const rowsLoops = new WeakMap<AnyFn, (packed: unknown) => unknown>();
-/** mapLoop over packed rows: each row is built just before its call (see codec/pack.ts). */
+/** mapLoop over packed rows or views: each item is made just before its call (see codec/pack.ts). */
 const ROWS_LOOP_SOURCE = `return function rowsLoop(packed) {
   const length = size(packed);
   const out = new Array(length);
@@ -90,10 +90,10 @@ function mapLoop(fn: AnyFn): (items: unknown[]) => unknown {
  */
 export function runChunk(fn: AnyFn, kind: number, payload: unknown[]): unknown {
   // A payload that is not an Array is packed (codec/pack.ts): numbers are read from their
-  // typed array, rows are rebuilt one at a time just before their task runs.
+  // typed array, rows and views are made one at a time just before their task runs.
   const flat = Array.isArray(payload) || ArrayBuffer.isView(payload);
   if (kind === TaskKind.MAP) return flat ? mapLoop(fn)(payload) : rowsLoop(fn)(payload);
-  const length = flat ? payload.length : packedLength(payload as unknown as PackedRows);
+  const length = flat ? payload.length : packedLength(payload as unknown as Packed);
   const itemAt = flat
     ? (i: number) => payload[i]
     : (i: number) => packedItem(payload as unknown as PackedRows, i);
