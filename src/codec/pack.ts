@@ -55,7 +55,10 @@ export interface PackedViews {
 
 export type Packed = NumberArray | PackedRows | PackedViews;
 
-/** Views a chunk's views must fill of the range they span, at least, to travel as one copy. */
+/** A buffer up to this size (or 64 times a chunk's range) is one block all chunks of a call share. */
+const WHOLE_BLOCK_BYTES = 256 * 1024 * 1024;
+
+/** Views in a chunk, at least, to travel packed (one view alone is copied as it is). */
 const VIEWS_MIN = 2;
 
 const VIEW_TYPES = new Map<object, string>(
@@ -117,10 +120,15 @@ export function packViews(items: unknown[], ctx: PrepareContext): PackedViews | 
   if (hi - lo > 2 * elements * per) return undefined;
   // With an arena, every chunk of the call (and later calls) uses one block the size of the
   // whole buffer, each writing or checking only its own range: views keep their offsets.
+  // A buffer far larger than the chunk's range gets a block of that range alone (its pages
+  // would be reserved, if never touched, for every call).
   let b: ArrayBufferLike;
-  if (ctx.arena) {
+  if (ctx.arena && buffer.byteLength <= Math.max(WHOLE_BLOCK_BYTES, 64 * (hi - lo))) {
     const lease = (ctx.lease ??= ctx.arena.lease());
     b = lease.copy(buffer, 0, buffer.byteLength, false, lo, hi, true);
+  } else if (ctx.arena) {
+    b = (ctx.lease ??= ctx.arena.lease()).copy(buffer, lo, hi - lo, true);
+    for (let i = 0; i < o.length; i++) o[i] -= lo;
   } else {
     b = buffer.slice(lo, hi);
     for (let i = 0; i < o.length; i++) o[i] -= lo;
