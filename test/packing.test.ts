@@ -254,6 +254,18 @@ describe('rows as views of one buffer', () => {
     assert.equal(pool._arena.stats().heldBytes, 0);
   });
 
+  test('views a task returns keep their values after later calls change the rows', async () => {
+    const m = new Int32Array(100 * 100).map((_, i) => i);
+    const rows = viewsOf(m, 100, 100);
+    const back = await pool.map((v: Int32Array) => v, rows);
+    m.fill(-1);
+    await pool.map((v: Int32Array) => v[0], rows);
+    assert.deepEqual(
+      back.map((v) => v[0]),
+      rows.map((_, r) => r * 100),
+    );
+  });
+
   test('imap, without arena memory, delivers the same views', async () => {
     const m = new Int16Array(64 * 64).map((_, i) => i - 2000);
     const rows = viewsOf(m, 64, 64);
