@@ -94,6 +94,47 @@ describe('the warm arena behind auto-sharing', () => {
     );
   });
 
+  test('each half is checked on its own: a write into one half between calls is always seen', async () => {
+    const n = MB; // 8 MB
+    const a = filled(n, () => 1);
+    const halves = [a.subarray(0, n / 2), a.subarray(n / 2)];
+    const both = () => Promise.all(halves.map((h) => pool.submit(sum, h)));
+    assert.deepEqual(await both(), [n / 2, n / 2]);
+    a[n - 1] = 11; // the last element of the second half
+    assert.deepEqual(await both(), [n / 2, n / 2 + 10]);
+    a[0] = 21;
+    a[n / 2] = 31; // the first element of the second half, next to the first half's end
+    assert.deepEqual(await both(), [n / 2 + 20, n / 2 + 40]);
+    const counts = pool._arena.stats();
+    assert.deepEqual(await both(), [n / 2 + 20, n / 2 + 40]);
+    assert.ok(pool._arena.stats().reuses >= counts.reuses + 2, 'unchanged halves reuse the copy');
+  });
+
+  test('a write while a call still holds the copy reaches the next call, and not the running one', async () => {
+    const n = MB;
+    const a = filled(n, () => 1);
+    const slowSum = async (v: Float64Array, ms: number) => {
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      let s = 0;
+      for (let i = 0; i < v.length; i++) s += v[i];
+      return s;
+    };
+    const first = a.subarray(0, n / 2);
+    const second = a.subarray(n / 2);
+    const running = pool.submit(slowSum, first, 300); // holds the one copy of `a`
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    second[0] = 201; // after `running` was submitted, outside its view
+    // One call whose two views are checked separately against the held copy: the first half
+    // still matches it, the second does not, and the held copy cannot be rewritten.
+    const [s1, s2] = await pool.map(sum, [a.subarray(0, n / 2), a.subarray(n / 2)]);
+    assert.equal(s1, n / 2);
+    assert.equal(s2, n / 2 + 200);
+    first[0] = 101;
+    assert.equal(await pool.submit(sum, first), n / 2 + 100);
+    assert.equal(await running, n / 2, 'the running call kept the values it was given');
+    assert.equal(pool._arena.stats().heldBytes, 0);
+  });
+
   test('memory is held while a call runs and released when its tasks settle', async () => {
     const busy = (a: Float64Array, ms: number) => {
       const end = Date.now() + ms;

@@ -62,3 +62,15 @@ export function wordsChunk(texts) {
   for (let i = 0; i < texts.length; i++) n += words(texts[i]);
   return n;
 }
+
+/** Rows of numbers (issue 16): per row, how many values lie in [250, 750); one count a row. */
+export function countRows(rows) {
+  const out = new Array(rows.length);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r];
+    let n = 0;
+    for (let i = 0; i < row.length; i++) if (row[i] >= 250 && row[i] < 750) n++;
+    out[r] = n;
+  }
+  return out;
+}

@@ -9,6 +9,10 @@
  * - a block is written only while no call holds it;
  * - a block still held by a running call is reused for another call only if its bytes equal
  *   the caller's array now (checked with memcmp, which reads both; cheaper than a copy);
+ * - the check covers the bytes the call's view can see, not the whole buffer behind it: two
+ *   submits of the two halves of one array each compare their own half (half the reading of
+ *   a whole-buffer check). Outside its view, a task's shared buffer may hold older bytes.
+ *   A range that differs is rewritten in place only while no call holds the block.
  * - a block that a result carries back to the caller (a task returned its view) leaves the
  *   arena for good, so the caller's result is never overwritten.
  */
@@ -19,7 +23,7 @@ const DEFAULT_IDLE_BYTES = 512 * 1024 * 1024;
 /** Result values searched for views of arena blocks, levels deep (plain arrays and objects, as prepare searches arguments). */
 const RESULT_DEPTH = 8;
 
-interface Block {
+export interface Block {
   readonly sab: SharedArrayBuffer;
   readonly bytes: Uint8Array;
   /** Bytes of the source it holds, from 0 (less than its size for a span's block). */
@@ -93,26 +97,37 @@ export class Arena {
    * @internal a block holding `length` bytes of `source` from `offset`, held by the caller;
    * `size`: the block's own size (more than `length` when the caller reads it by offsets).
    */
-  _copy(source: ArrayBufferLike, offset: number, length: number, size = length): Block {
+  _copy(
+    source: ArrayBufferLike,
+    offset: number,
+    length: number,
+    size = length,
+    from = 0,
+    to = length,
+    partial = false,
+  ): Block {
     const src = new Uint8Array(source, offset, length);
     const copies = this.#bySource.get(source);
     if (copies) {
       for (const b of copies) {
         if (b.srcOffset !== offset || b.length !== length || b.sab.byteLength !== size) continue;
-        if (Buffer.from(b.sab, 0, length).equals(Buffer.from(source, offset, length))) {
+        if (sameBytes(b, source, offset, from, to)) {
           this.#reuses++;
           return this.#hold(b);
         }
         if (b.refs === 0) {
-          b.bytes.set(src);
+          b.bytes.set(src.subarray(from, to), from);
           this.#warmCopies++;
           return this.#hold(b);
         }
       }
     }
     let block = this.#idleOfSize(size);
+    // `partial`: only the range is written; every later use compares its own range first, so
+    // bytes never written (zeros, or an older array's) are never taken for the source's.
+    const part = partial ? src.subarray(from, to) : src;
     if (block) {
-      block.bytes.set(src);
+      block.bytes.set(part, partial ? from : 0);
       this.#warmCopies++;
     } else {
       const sab = new SharedArrayBuffer(size);
@@ -126,7 +141,7 @@ export class Arena {
         lastUsed: 0,
         gone: false,
       };
-      block.bytes.set(src);
+      block.bytes.set(part, partial ? from : 0);
       this.#allocations++;
       this.#blocks.add(block);
     }
@@ -194,6 +209,28 @@ export class Arena {
   }
 }
 
+/** True when bytes `from`–`to` of the block equal those of `source` (the block's copy from `offset`). */
+export function sameBytes(
+  block: Block,
+  source: ArrayBufferLike,
+  offset: number,
+  from: number,
+  to: number,
+): boolean {
+  return Buffer.from(block.sab, from, to - from).equals(
+    Buffer.from(source, offset + from, to - from),
+  );
+}
+
+/** Adds a range, joined to the last one when they touch (a map's chunks come in order). */
+function addRange(ranges: Array<[number, number]>, from: number, to: number): void {
+  const last = ranges[ranges.length - 1];
+  if (last && last[1] >= from && last[0] <= to) {
+    last[0] = Math.min(last[0], from);
+    last[1] = Math.max(last[1], to);
+  } else ranges.push([from, to]);
+}
+
 /**
  * One call's hold on arena blocks. Within a call a source is copied once, and every task of
  * the call sees that one copy (as without an arena); `release` lets the blocks be reused.
@@ -201,6 +238,8 @@ export class Arena {
 export class ArenaLease {
   readonly #arena: Arena;
   readonly #held = new Map<ArrayBufferLike, Block[]>();
+  /** Byte ranges of each held block known equal to its source in this call. */
+  readonly #checked = new Map<Block, Array<[number, number]>>();
   #released = false;
 
   constructor(arena: Arena) {
@@ -210,22 +249,43 @@ export class ArenaLease {
   /**
    * A shared buffer holding `length` bytes of `source` from `offset`, of exactly that size, or
    * with `rounded` of the next power of two (reused across calls whose ranges differ a little).
+   * Bytes `from`–`to` (of the copy) are the ones the caller's tasks read: only they are
+   * compared with a copy already made; with `partial` only they are written, so the chunks of
+   * one call can share one copy of a whole buffer, each writing or checking its own range.
    */
   copy(
     source: ArrayBufferLike,
     offset: number,
     length: number,
     rounded = false,
+    from = 0,
+    to = length,
+    partial = false,
   ): SharedArrayBuffer {
     const size = rounded ? 2 ** Math.ceil(Math.log2(Math.max(length, 1))) : length;
     let list = this.#held.get(source);
     if (list) {
-      for (const b of list)
-        if (b.srcOffset === offset && b.length === length && b.sab.byteLength === size)
+      for (const b of list) {
+        if (b.srcOffset !== offset || b.length !== length || b.sab.byteLength !== size) continue;
+        // Within a call the copy is current for the ranges already checked or written; a new
+        // range is compared (another call may have taken the block after a partial check).
+        const ranges = this.#checked.get(b)!;
+        if (ranges.some(([lo, hi]) => lo <= from && to <= hi)) return b.sab;
+        if (sameBytes(b, source, offset, from, to)) {
+          addRange(ranges, from, to);
           return b.sab;
+        }
+        // Held by this call alone, and no task of it was given these bytes: write them.
+        if (partial && b.refs === 1 && !ranges.some(([lo, hi]) => lo < to && from < hi)) {
+          b.bytes.set(new Uint8Array(source, offset + from, to - from), from);
+          addRange(ranges, from, to);
+          return b.sab;
+        }
+      }
     } else this.#held.set(source, (list = []));
-    const block = this.#arena._copy(source, offset, length, size);
+    const block = this.#arena._copy(source, offset, length, size, from, to, partial);
     list.push(block);
+    this.#checked.set(block, [[from, to]]);
     return block.sab;
   }
 
@@ -239,6 +299,7 @@ export class ArenaLease {
     if (result !== undefined && this.#held.size > 0) this.#retireCarried(result, 0);
     for (const list of this.#held.values()) for (const b of list) this.#arena._release(b);
     this.#held.clear();
+    this.#checked.clear();
   }
 
   #retireCarried(value: unknown, depth: number): void {

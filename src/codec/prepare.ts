@@ -162,8 +162,14 @@ function shareView(view: View, ctx: PrepareContext): unknown {
   const whole = view.byteLength * 2 >= buffer.byteLength;
   if (ctx.arena) {
     const lease = (ctx.lease ??= ctx.arena.lease());
+    // Only the view's own bytes are checked against a copy already made (see arena.ts).
+    const at = view.byteOffset;
     return whole
-      ? viewOver(view, lease.copy(buffer, 0, buffer.byteLength), view.byteOffset)
+      ? viewOver(
+          view,
+          lease.copy(buffer, 0, buffer.byteLength, false, at, at + view.byteLength),
+          at,
+        )
       : viewOver(view, lease.copy(buffer, view.byteOffset, view.byteLength), 0);
   }
   if (whole) {

@@ -1,4 +1,4 @@
-import { type PrepareContext, prepareValue } from '../codec/prepare.js';
+import type { PrepareContext } from '../codec/prepare.js';
 import type { Future } from '../engine/future.js';
 import { CancelledError, PoolClosedError, TimeoutError } from '../errors.js';
 import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
@@ -166,7 +166,8 @@ export class Executor {
       settle: true,
       chunksize: options.chunksize,
       signal: options.signal,
-      prepare: ctx ? (chunk) => prepareValue(chunk, ctx) as unknown[] : undefined,
+      prepare: ctx,
+      pack: ctx !== undefined,
     });
     const map = new ExecutorMap<unknown>(run, timeout, (m) => this.#maps.delete(m));
     this.#maps.add(map);

@@ -1,4 +1,5 @@
 import { rebuildError } from '../codec/errors.js';
+import { unpackResults as unpackPacked } from '../codec/pack.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import type { TaskSpec } from '../tasks/types.js';
 import type { ItemSource } from './source.js';
@@ -82,9 +83,7 @@ export interface FedChunk {
 
 /** A chunk's results; a worker sends an all-number chunk back as one typed array. */
 export function unpackResults(value: unknown): unknown[] {
-  return value instanceof Float64Array || value instanceof Int32Array
-    ? Array.from(value)
-    : (value as unknown[]);
+  return unpackPacked(value as unknown[]);
 }
 
 export function settledItem(raw: unknown): SettledItem<unknown> {

@@ -1,3 +1,5 @@
+import { packItems, packViews } from '../codec/pack.js';
+import { type PrepareContext, preparationError, prepareValue } from '../codec/prepare.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
 import type { TaskSpec } from '../tasks/types.js';
@@ -30,8 +32,8 @@ export interface MapRunOptions extends MapOptions {
   reporter?: ProgressReporter;
   /** Items cross a real boundary (not inline), so packing all-number chunks pays. */
   pack?: boolean;
-  /** Readies a chunk's items to cross to a worker (views, shared memory). */
-  prepare?: (items: unknown[]) => unknown[];
+  /** How a chunk's items are readied to cross to a worker (views, shared memory); none inline. */
+  prepare?: PrepareContext;
 }
 
 /**
@@ -73,7 +75,8 @@ export function mapFeeder<R>(
     specOf: () => spec,
     order(units, first) {
       if (star) checkArgLists(units, first);
-      const payload = (pack && packNumbers(units)) || (prepare ? prepare(units) : units);
+      const payload =
+        (pack && packItems(units)) || (prepare ? prepareChunk(units, prepare) : units);
       return { spec, args: [payload], kind };
     },
     // map() collects everything, so a slow chunk at the head need not hold back the rest.
@@ -96,20 +99,11 @@ function checkArgLists(units: unknown[], first: number): void {
   );
 }
 
-/**
- * Chunk items that are all numbers cross as one typed array (see the worker's map loop):
- * cheaper to clone than a plain array by an order of magnitude. Integers go as an Int32Array:
- * read from a Float64Array they reach the task as doubles, and V8 then compiles its integer
- * arithmetic (`x % p`) as floating point, 3.5× slower (bench W3). Undefined when any item is
- * not a number; the check stops at the first such item.
- */
-function packNumbers(items: unknown[]): Float64Array | Int32Array | undefined {
-  if (items.length < 64) return undefined;
-  let ints = true;
-  for (let i = 0; i < items.length; i++) {
-    const x = items[i];
-    if (typeof x !== 'number') return undefined;
-    if (ints && ((x | 0) !== x || Object.is(x, -0))) ints = false;
+/** Views of one buffer go as one copy plus offsets; anything else through prepareValue. */
+function prepareChunk(units: unknown[], ctx: PrepareContext): unknown {
+  try {
+    return packViews(units, ctx) ?? prepareValue(units, ctx);
+  } catch (error) {
+    throw preparationError(error, units, 'items');
   }
-  return ints ? Int32Array.from(items as number[]) : Float64Array.from(items as number[]);
 }

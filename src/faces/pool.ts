@@ -1,11 +1,6 @@
 import type { Backend } from '../backends/types.js';
 import { Arena } from '../codec/arena.js';
-import {
-  type PrepareContext,
-  preparationError,
-  prepareArgs,
-  prepareValue,
-} from '../codec/prepare.js';
+import { type PrepareContext, preparationError, prepareArgs } from '../codec/prepare.js';
 import type { Transferable } from '../codec/transferable.js';
 import { AutoConcurrency } from '../engine/concurrency.js';
 import { Future, type TaskSink } from '../engine/future.js';
@@ -311,15 +306,7 @@ export class Pool {
       ...options,
       timeout,
       ...mode,
-      prepare: ctx
-        ? (chunk) => {
-            try {
-              return prepareValue(chunk, ctx) as unknown[];
-            } catch (error) {
-              throw preparationError(error, chunk, 'items');
-            }
-          }
-        : undefined,
+      prepare: ctx,
       pack: this.#backend.name !== 'inline',
       reporter: trackCall(
         this.#scheduler,

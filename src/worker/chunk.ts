@@ -1,4 +1,5 @@
 import { serializeError } from '../codec/errors.js';
+import { type Packed, type PackedRows, packedItem, packedLength } from '../codec/pack.js';
 import { TaskKind } from '../wire/protocol.js';
 
 type AnyFn = (...args: any[]) => unknown;
@@ -28,6 +29,41 @@ const MAP_LOOP_SOURCE = `return function mapLoop(items) {
   return ints ? Int32Array.from(out) : Float64Array.from(out);
 };`;
 
+const rowsLoops = new WeakMap<AnyFn, (packed: unknown) => unknown>();
+/** mapLoop over packed rows or views: each item is made just before its call (see codec/pack.ts). */
+const ROWS_LOOP_SOURCE = `return function rowsLoop(packed) {
+  const length = size(packed);
+  const out = new Array(length);
+  let numbers = true;
+  let ints = true;
+  for (let i = 0; i < length; i++) {
+    const r = fn(item(packed, i));
+    if (typeof r !== 'number') {
+      numbers = false;
+      if (r !== null && typeof r === 'object' && typeof r.then === 'function')
+        return finish((j) => fn(item(packed, j)), length, out, i, r);
+    } else if (ints && ((r | 0) !== r || Object.is(r, -0))) ints = false;
+    out[i] = r;
+  }
+  if (!numbers || out.length < PACK_MIN) return out;
+  return ints ? Int32Array.from(out) : Float64Array.from(out);
+};`;
+
+function rowsLoop(fn: AnyFn): (packed: unknown) => unknown {
+  let loop = rowsLoops.get(fn);
+  if (!loop) {
+    loop = new Function('fn', 'PACK_MIN', 'finish', 'size', 'item', ROWS_LOOP_SOURCE)(
+      fn,
+      PACK_NUMBERS_MIN,
+      finishInOrder,
+      packedLength,
+      packedItem,
+    ) as (packed: unknown) => unknown;
+    rowsLoops.set(fn, loop);
+  }
+  return loop;
+}
+
 /**
  * A loop of its own for each task function. One shared loop would make its call site
  * megamorphic once a worker has run two tasks, and V8 would stop inlining the task into it;
@@ -52,12 +88,19 @@ function mapLoop(fn: AnyFn): (items: unknown[]) => unknown {
  * of one chunk run one after another, as joblib runs a batch: `concurrency` counts the calls a
  * worker has in flight, so a chunk is one of them however many items it holds.
  */
-export function runChunk(fn: AnyFn, kind: number, items: unknown[]): unknown {
-  if (kind === TaskKind.MAP) return mapLoop(fn)(items);
+export function runChunk(fn: AnyFn, kind: number, payload: unknown[]): unknown {
+  // A payload that is not an Array is packed (codec/pack.ts): numbers are read from their
+  // typed array, rows and views are made one at a time just before their task runs.
+  const flat = Array.isArray(payload) || ArrayBuffer.isView(payload);
+  if (kind === TaskKind.MAP) return flat ? mapLoop(fn)(payload) : rowsLoop(fn)(payload);
+  const length = flat ? payload.length : packedLength(payload as unknown as Packed);
+  const itemAt = flat
+    ? (i: number) => payload[i]
+    : (i: number) => packedItem(payload as unknown as PackedRows, i);
   const star = (kind & TaskKind.STAR) !== 0;
   const settle = (kind & TaskKind.SETTLE) !== 0;
   const call = (i: number): unknown => {
-    const item = items[i];
+    const item = itemAt(i);
     if (!settle) return star ? fn(...(item as unknown[])) : fn(item);
     try {
       const r = star ? fn(...(item as unknown[])) : fn(item);
@@ -70,10 +113,10 @@ export function runChunk(fn: AnyFn, kind: number, items: unknown[]): unknown {
       return [false, serializeError(e)];
     }
   };
-  const out = new Array(items.length);
-  for (let i = 0; i < items.length; i++) {
+  const out = new Array(length);
+  for (let i = 0; i < length; i++) {
     const r = call(i);
-    if (isThenable(r)) return finishInOrder(call, items.length, out, i, r);
+    if (isThenable(r)) return finishInOrder(call, length, out, i, r);
     out[i] = r;
   }
   return out;
