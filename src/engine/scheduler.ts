@@ -21,6 +21,12 @@ export { type SchedulerOptions, Task, type TaskOptions } from './task.js';
  * tasks with a sink; backends start workers and move messages. Its state and the ways a task
  * settles are in scheduler-core.ts, what workers report in worker-events.ts.
  */
+/**
+ * A task whose module is still loading in its worker has not started, so its timeout waits;
+ * but not forever: an import that hangs still ends in SPINDLE_TIMEOUT this much later.
+ */
+const MODULE_LOAD_GRACE_MS = 30_000;
+
 export class Scheduler extends WorkerEvents {
   get closed(): boolean {
     return this.closing || this.stopped;
@@ -207,11 +213,16 @@ export class Scheduler extends WorkerEvents {
       this.tally.waitTimes.record(now - task.enqueuedAt);
       observer?.taskStart(task, slot.id, now);
       task.sink.onStart();
-      if (task.timeout !== undefined) {
-        task.timer = setTimeout(() => guard(() => this.expire(task)), task.timeout);
-      }
+      this.armTimeout(task, false);
     }
     this.queue.wake();
+  }
+
+  protected armTimeout(task: Task, loading: boolean): void {
+    if (task.timeout === undefined) return;
+    if (task.timer) clearTimeout(task.timer);
+    const ms = task.timeout + (loading ? MODULE_LOAD_GRACE_MS : 0);
+    task.timer = setTimeout(() => guard(() => this.expire(task)), ms);
   }
 
   protected expire(task: Task): void {

@@ -14,7 +14,7 @@ import { takeBackHalf } from './placement.js';
 import { askHeld, lostTasks } from './resync.js';
 import { SchedulerCore } from './scheduler-core.js';
 import { isStopping, type Slot } from './slot.js';
-import { SETTLED } from './task.js';
+import { SETTLED, type Task } from './task.js';
 
 /**
  * What a scheduler's workers say and do: a worker becoming ready, its results, messages lost
@@ -63,6 +63,9 @@ export abstract class WorkerEvents extends SchedulerCore {
     this.afterResults(slot);
   }
 
+  /** (Re)starts a running task's timeout; while its module loads, with MODULE_LOAD_GRACE_MS more. */
+  protected abstract armTimeout(task: Task, loading: boolean): void;
+
   protected onMessage(slot: Slot, message: FromWorker): void {
     switch (message.op) {
       case 'ready':
@@ -82,6 +85,13 @@ export abstract class WorkerEvents extends SchedulerCore {
         break;
       case 'held':
         this.onHeld(slot, message);
+        break;
+      case 'loading':
+      case 'loaded':
+        for (const id of message.ids) {
+          const task = slot.inflight.get(id);
+          if (task && !task.zombie) this.armTimeout(task, message.op === 'loading');
+        }
         break;
     }
   }

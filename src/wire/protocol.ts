@@ -127,6 +127,11 @@ export type FromWorker =
   /** the answer to 'sync': ids queued in the worker, and running there (undefined: too many to track) */
   | { op: 'held'; token: number; queued: number[]; running: number[] | undefined }
   | { op: 'initFailed'; error: WireError }
+  /**
+   * these tasks wait for their module to load in this worker ('loading'), or have just
+   * started after it loaded ('loaded'): a timeout counts from the task's start, not the import
+   */
+  | { op: 'loading' | 'loaded'; ids: number[] }
   /** flat `[id, status, value, runMs, …]` */
   | {
       op: 'done';

@@ -196,6 +196,8 @@ export class WorkerRuntime {
 
   #pump(): void {
     const queue = this.#queue;
+    /** Tasks that wait for their module: their timeouts wait too (see 'loading'). */
+    let loading: number[] | undefined;
     while (this.#running < this.#limit && this.#head < queue.length) {
       const at = this.#head;
       this.#head += TASK_STRIDE;
@@ -223,9 +225,11 @@ export class WorkerRuntime {
       const fn = this.#fns.get(fnId);
       if (fn === undefined || fn instanceof Promise) {
         this.#running++;
+        (loading ??= []).push(id);
         this.#resolve(fnId, this.#defs.get(fnId)).then(
           (resolved) => {
             this.#running--;
+            this.#post({ op: 'loaded', ids: [id] });
             this.#start(id, resolved, kind, args);
             this.#pump();
           },
@@ -241,6 +245,7 @@ export class WorkerRuntime {
       if (this.#out.length > 0 && performance.now() - this.#lastFlush > FLUSH_EVERY_MS)
         this.#flush();
     }
+    if (loading) this.#post({ op: 'loading', ids: loading });
     if (this.#head >= queue.length) {
       this.#queueBase += queue.length / TASK_STRIDE;
       this.#queue = [];
