@@ -7,6 +7,7 @@ import type { SettledItem } from './feed-plan.js';
 import type { Feeder } from './feeder.js';
 import { mapFeeder } from './map.js';
 import { Pool, type PoolOptions, type SubmitOptions } from './pool.js';
+import { DEFAULT_MAX_NBYTES } from './pool-config.js';
 import { isInput, zipInputs } from './zip.js';
 
 type AnyTask = (...args: any[]) => any;
@@ -40,7 +41,6 @@ export interface ShutdownOptions {
 }
 
 /** As Pool's default: typed arrays larger than 1 MB move to shared memory once per call. */
-const DEFAULT_MAX_NBYTES = 1024 * 1024;
 
 /**
  * Python's `concurrent.futures.Executor` over a spindle Pool: `submit`, a lazy ordered `map`,

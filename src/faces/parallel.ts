@@ -9,6 +9,7 @@ import type { Feeder } from './feeder.js';
 import type { ProgressCallback } from './map.js';
 import { type ParallelRunOptions, parallelFeeder } from './parallel-run.js';
 import { Pool } from './pool.js';
+import { DEFAULT_MAX_NBYTES } from './pool-config.js';
 import { checkPoolOption } from './pool-option.js';
 import { progressReporter } from './progress.js';
 import { checkSignal } from './validate.js';
@@ -47,8 +48,6 @@ export type ParallelRunner = <R>(calls: Calls<R>) => Promise<R[]>;
 
 /** What `parallel(options)` returns with a generator `returnAs`: results are yielded lazily. */
 export type ParallelGeneratorRunner = <R>(calls: Calls<R>) => AsyncIterableIterator<R>;
-
-const DEFAULT_MAX_NBYTES = 1024 * 1024;
 
 /**
  * joblib's `Parallel`: runs lazy calls on every core with adaptive batching.
