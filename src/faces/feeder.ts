@@ -149,6 +149,11 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
     this.#notify();
   }
 
+  /** Reads more input now: for a growing input (`ItemSource.ended`), once the face added to it. */
+  pull(): void {
+    this.#fill();
+  }
+
   #canSubmit(): boolean {
     const plan = this.#plan;
     return (
@@ -164,49 +169,57 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
   #fill(): void {
     if (this.#filling) return;
     this.#filling = true;
+    this.#step();
+  }
+
+  /** Submits while there is room; made once, as it runs after every settled task. */
+  readonly #step = (): void => {
     const scheduler = this.#plan.scheduler;
-    const step = (): void => {
-      while (this.#canSubmit()) {
-        if (scheduler.queued >= scheduler.options.maxQueue) {
-          scheduler.whenQueueHasRoom().then(step, (error) => {
-            this.#filling = false;
-            this.#fail(error);
-          });
+    while (this.#canSubmit()) {
+      if (scheduler.queued >= scheduler.options.maxQueue) {
+        scheduler.whenQueueHasRoom().then(this.#step, (error) => {
+          this.#filling = false;
+          this.#fail(error);
+        });
+        return;
+      }
+      const size = this.#size();
+      if (this.#carry.length < size && !this.#exhausted) {
+        let taken: unknown[] | Promise<unknown[]>;
+        try {
+          taken = this.#plan.source.take(size - this.#carry.length);
+        } catch (error) {
+          this.#inputFailed(error);
+          continue;
+        }
+        if (taken instanceof Promise) {
+          taken.then(
+            (units) => {
+              this.#accept(units);
+              this.#step();
+            },
+            (error) => {
+              this.#inputFailed(error);
+              this.#step();
+            },
+          );
           return;
         }
-        const size = this.#size();
-        if (this.#carry.length < size && !this.#exhausted) {
-          let taken: unknown[] | Promise<unknown[]>;
-          try {
-            taken = this.#plan.source.take(size - this.#carry.length);
-          } catch (error) {
-            this.#inputFailed(error);
-            continue;
-          }
-          if (taken instanceof Promise) {
-            taken.then(
-              (units) => {
-                this.#accept(units);
-                step();
-              },
-              (error) => {
-                this.#inputFailed(error);
-                step();
-              },
-            );
-            return;
-          }
-          this.#accept(taken);
+        if (taken.length === 0 && this.#plan.source.ended === false) {
+          // None yet: the face calls pull() when it has added more.
+          if (this.#carry.length > 0) this.#submit(size);
+          break;
         }
-        if (this.#carry.length > 0) this.#submit(size);
+        this.#accept(taken);
       }
-      this.#filling = false;
-    };
-    step();
-  }
+      if (this.#carry.length > 0) this.#submit(size);
+    }
+    this.#filling = false;
+  };
 
   #size(): number {
     const plan = this.#plan;
+    if (plan.chunkSize !== undefined) return plan.chunkSize;
     const scheduler = plan.scheduler;
     const spec = this.#carry.length > 0 ? plan.specOf(this.#carry[0]) : this.#lastSpec;
     return nextChunkSize(

@@ -8,6 +8,11 @@ export interface ItemSource<T> {
   take(size: number): T[] | Promise<T[]>;
   /** Stops a lazy input early (calls its iterator's `return`). */
   close(): void;
+  /**
+   * For an input that grows while the run goes (a graph's ready nodes): false while more may
+   * come, and an empty take then means "none yet", not the end. Undefined for other inputs.
+   */
+  readonly ended?: boolean;
 }
 
 export function itemSource<T>(items: unknown, what = 'items'): ItemSource<T> {

@@ -128,6 +128,7 @@ class GraphRun {
       annotate: (error, units) => this.#annotate(error, units![0] as number),
     });
     for (let i = 0; i < nodes.length; i++) if (nodes[i].deps.length === 0) this.#readied(i);
+    this.#feeder.pull();
   }
 
   onResult(at: number, value: unknown): void {
@@ -139,6 +140,7 @@ class GraphRun {
     for (const next of this.#graph.nodes[at].dependents)
       if (--waitingFor[next] === 0) this.#readied(next);
     if (this.#finished === this.#graph.nodes.length) this.#complete();
+    else this.#feeder?.pull();
   }
 
   /** A failure withdraws the nodes not started; an abort also stops the running ones. */
@@ -208,48 +210,36 @@ function localRun(call: Delayed): LocalRun | undefined {
 }
 
 /**
- * The feeder's input for a graph: nodes as they become ready. A take with none ready waits
- * for the next one; the input ends once every node that runs on a worker was handed out.
+ * The feeder's input for a graph: nodes as they become ready. An empty take means none is
+ * ready yet (the run calls `pull()` once some are); the input ends once every node that runs on
+ * a worker was handed out.
  */
 class ReadyNodes implements ItemSource<number> {
   readonly length = undefined;
   readonly #queue = new Deque<number>();
   #left: number;
-  #waiter: ((nodes: number[]) => void) | undefined;
-  #waitingFor = 0;
 
   constructor(workerNodes: number) {
     this.#left = workerNodes;
   }
 
-  push(at: number): void {
-    this.#queue.push(at);
-    const waiter = this.#waiter;
-    if (!waiter) return;
-    this.#waiter = undefined;
-    waiter(this.#drain(this.#waitingFor));
+  get ended(): boolean {
+    return this.#left === 0;
   }
 
-  take(size: number): number[] | Promise<number[]> {
-    if (this.#queue.size > 0 || this.#left === 0) return this.#drain(size);
-    this.#waitingFor = size;
-    return new Promise((resolve) => {
-      this.#waiter = resolve;
-    });
+  push(at: number): void {
+    this.#queue.push(at);
+  }
+
+  take(size: number): number[] {
+    const out: number[] = [];
+    while (out.length < size && this.#queue.size > 0) out.push(this.#queue.shift()!);
+    this.#left -= out.length;
+    return out;
   }
 
   close(): void {
     this.#left = 0;
     this.#queue.drain();
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.([]);
-  }
-
-  #drain(size: number): number[] {
-    const out: number[] = [];
-    while (out.length < size && this.#queue.size > 0) out.push(this.#queue.shift()!);
-    this.#left -= out.length;
-    return out;
   }
 }
