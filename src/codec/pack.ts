@@ -20,7 +20,7 @@
  * slower (bench W3).
  */
 
-import type { PrepareContext } from './prepare.js';
+import { type PrepareContext, TYPED_ARRAYS } from './prepare.js';
 
 type ViewCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => unknown;
 
@@ -61,21 +61,7 @@ const WHOLE_BLOCK_BYTES = 256 * 1024 * 1024;
 /** Views in a chunk, at least, to travel packed (one view alone is copied as it is). */
 const VIEWS_MIN = 2;
 
-const VIEW_TYPES = new Map<object, string>(
-  [
-    Int8Array,
-    Uint8Array,
-    Uint8ClampedArray,
-    Int16Array,
-    Uint16Array,
-    Int32Array,
-    Uint32Array,
-    Float32Array,
-    Float64Array,
-    BigInt64Array,
-    BigUint64Array,
-  ].map((c) => [c.prototype, c.name]),
-);
+const VIEW_TYPES = new Map<object, string>(TYPED_ARRAYS.map((c) => [c.prototype, c.name]));
 
 /**
  * A map chunk of views of one plain buffer, all of one built-in type and each under

@@ -199,23 +199,24 @@ function viewOver(view: View, buffer: ArrayBufferLike, byteOffset: number): unkn
 
 type ViewCtor = new (buffer: ArrayBufferLike, offset: number, length: number) => unknown;
 
+/** The built-in typed-array constructors, each once. */
+export const TYPED_ARRAYS = [
+  Int8Array,
+  Uint8Array,
+  Uint8ClampedArray,
+  Int16Array,
+  Uint16Array,
+  Int32Array,
+  Uint32Array,
+  Float32Array,
+  Float64Array,
+  BigInt64Array,
+  BigUint64Array,
+];
+
 /** Built-in typed-array constructors by prototype: most views are of one, found without a tag. */
 const BUILTIN_CTORS = new Map<object, ViewCtor>(
-  [
-    Int8Array,
-    Uint8Array,
-    Uint8ClampedArray,
-    Int16Array,
-    Uint16Array,
-    Int32Array,
-    Uint32Array,
-    Float32Array,
-    Float64Array,
-    BigInt64Array,
-    BigUint64Array,
-  ]
-    .filter((c) => typeof c === 'function')
-    .map((c) => [c.prototype, c as unknown as ViewCtor]),
+  TYPED_ARRAYS.map((c) => [c.prototype, c as unknown as ViewCtor]),
 );
 
 /** The built-in constructor, also for subclasses such as Node's Buffer. */
