@@ -140,7 +140,6 @@ class GraphRun {
     for (const next of this.#graph.nodes[at].dependents)
       if (--waitingFor[next] === 0) this.#readied(next);
     if (this.#finished === this.#graph.nodes.length) this.#complete();
-    else this.#feeder?.pull();
   }
 
   /** A failure withdraws the nodes not started; an abort also stops the running ones. */
@@ -164,7 +163,11 @@ class GraphRun {
       return;
     }
     local.call(call, this.host, this.#stopLocal.signal).then(
-      (value) => this.onResult(at, value),
+      (value) => {
+        this.onResult(at, value);
+        // A worker node's result is followed by the feeder's own fill; this one is not.
+        this.#feeder?.pull();
+      },
       (error) => {
         this.#annotate(error, at);
         this.fail(error);
