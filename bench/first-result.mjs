@@ -6,7 +6,7 @@
 // compiled it into (a warm start), with a fresh cache each run (cold: esbuild compiles it), and
 // with SPINDLE_TS_ONCE=0 (every worker loads tsx, as before). dist/ must be built.
 //
-//   node bench/first-result.mjs [--runs 9] [--workers 2]
+//   node bench/first-result.mjs [--runs 9] [--workers 2] [--only raw,readme,...]
 //
 // Prints, per variant, the median (min–max) of: the import, and `new Pool` to the first result.
 import { execFileSync } from 'node:child_process';
@@ -17,7 +17,11 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '9' }, workers: { type: 'string', default: '2' } },
+  options: {
+    runs: { type: 'string', default: '9' },
+    workers: { type: 'string', default: '2' },
+    only: { type: 'string' },
+  },
 });
 const runs = Number(values.runs);
 const workers = Number(values.workers);
@@ -77,7 +81,7 @@ writeFileSync(
 );
 
 const tsx = import.meta.resolve('tsx');
-const VARIANTS = [
+const ALL_VARIANTS = [
   { name: 'raw worker_threads pool', args: ['raw.mjs'] },
   { name: 'piscina', args: ['piscina.mjs'] },
   { name: "spindle, tasks import 'spindle' (README)", args: ['spindle.mjs'] },
@@ -95,6 +99,11 @@ const VARIANTS = [
     env: () => ({ SPINDLE_TS_ONCE: '0' }),
   },
 ];
+/** `--only raw,readme`: the variants whose names contain one of the words (raw is always run). */
+const only = values.only?.split(',');
+const VARIANTS = ALL_VARIANTS.filter(
+  (v, i) => i === 0 || !only || only.some((word) => v.name.includes(word)),
+);
 
 const samples = new Map(VARIANTS.map((v) => [v.name, { importMs: [], firstMs: [] }]));
 const loadBefore = os.loadavg()[0];

@@ -41,6 +41,7 @@ await build({
     'src/redis/index.ts',
     'src/cli/main.ts',
     'src/worker/entry.ts',
+    'src/worker/face.ts',
   ],
   outdir: 'dist',
   outbase: 'src',

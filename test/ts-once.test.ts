@@ -19,8 +19,8 @@ let dir: string;
 let cache: string;
 
 /** Runs main.ts of `dir` under tsx; a cache folder of its own, so tests see their own compiles. */
-async function runMain(env: Record<string, string> = {}) {
-  const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'main.ts'], {
+async function runMain(env: Record<string, string> = {}, flags: string[] = []) {
+  const { stdout, stderr } = await run(process.execPath, [...flags, '--import', 'tsx', 'main.ts'], {
     cwd: dir,
     env: { ...process.env, NODE_DEBUG: 'spindle', SPINDLE_TS_CACHE: cache, ...env },
     timeout: 60_000,
@@ -165,6 +165,23 @@ console.log(JSON.stringify(execArgv));
       out.join(' '),
     );
     assert.doesNotMatch(stderr, /compiled /);
+  });
+
+  test('a caller started with a flag worker threads refuse still runs .ts tasks', async () => {
+    write('tasks.ts', TASKS);
+    write(
+      'main.ts',
+      `import { Pool } from 'spindle';
+import { tasks } from './tasks.ts';
+const pool = new Pool({ workers: 1 });
+const tag = await pool.submit(tasks.tag, 3);
+await pool.close();
+console.log(JSON.stringify(tag));
+`,
+    );
+    // Given as execArgv, --max-old-space-size fails a thread's start (ERR_WORKER_INVALID_EXEC_ARGV).
+    const { out } = await runMain({}, ['--max-old-space-size=512']);
+    assert.equal(out, 'v1:3');
   });
 
   test('withoutTsx drops the flags that load tsx and keeps every other flag', () => {

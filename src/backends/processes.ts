@@ -7,6 +7,7 @@ import type { DeathReport } from '../worker/process-entry.js';
 import { workerEntryUrl } from './entry-url.js';
 import { failedStart } from './start-failure.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
+import { withCondition } from './worker-condition.js';
 
 /** How long to wait, after a worker exits, for its death report (see process-entry.ts). */
 const REPORT_WAIT_MS = 100;
@@ -21,7 +22,7 @@ export class ProcessBackend implements Backend {
   readonly sharesMemory = false;
 
   start(options: WorkerStartOptions, events: WorkerEvents): WorkerChannel {
-    const execArgv = workerExecArgv(process.execArgv);
+    const execArgv = withCondition(workerExecArgv(process.execArgv));
     const heap = options.resourceLimits?.maxOldGenerationSizeMb;
     if (heap !== undefined) execArgv.push(`--max-old-space-size=${heap}`);
     const young = options.resourceLimits?.maxYoungGenerationSizeMb;

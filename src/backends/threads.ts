@@ -7,6 +7,7 @@ import { failedStart } from './start-failure.js';
 import { tsOnceStart } from './ts-once/service.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
 import { tsxApiUrl } from './typescript.js';
+import { startThread } from './worker-condition.js';
 
 /**
  * Loads the entry, registering tsx first when the caller runs under it (see typescript.ts).
@@ -39,20 +40,24 @@ export class ThreadBackend implements Backend {
     }
     const claims = newClaims();
     const ts = tsOnceStart(entry);
-    const worker = new Worker(BOOTSTRAP, {
-      eval: true,
-      workerData: {
-        init: options.init,
-        entry: entry.href,
-        tsx: ts ? undefined : tsxApiUrl(),
-        tsOnce: ts?.workerData,
-        running,
-        claims,
-      },
-      transferList: ts ? [ts.transfer] : undefined,
-      execArgv: ts?.execArgv,
-      resourceLimits: options.resourceLimits,
-    });
+    const worker = startThread(
+      ts?.execArgv,
+      (execArgv) =>
+        new Worker(BOOTSTRAP, {
+          eval: true,
+          workerData: {
+            init: options.init,
+            entry: entry.href,
+            tsx: ts ? undefined : tsxApiUrl(),
+            tsOnce: ts?.workerData,
+            running,
+            claims,
+          },
+          transferList: ts ? [ts.transfer] : undefined,
+          execArgv,
+          resourceLimits: options.resourceLimits,
+        }),
+    );
     let uncaught: Error | undefined;
     worker.on('message', (message: FromWorker) => events.message(message));
     worker.on('error', (error) => {

@@ -1,0 +1,40 @@
+/**
+ * The export condition spindle's workers run under: with it, `import 'spindle'` in a task module
+ * is `worker/face.ts`, which leaves the caller's faces unevaluated until a task uses one.
+ */
+export const WORKER_CONDITION = 'spindle-worker';
+const FLAG = `--conditions=${WORKER_CONDITION}`;
+
+/** Bun and Deno take no Node flags for their workers; they load the whole index there. */
+const takesFlags =
+  !(process.versions as Record<string, string | undefined>).bun &&
+  !(process.versions as Record<string, string | undefined>).deno;
+
+/** Set once a thread refused flags the caller was started with (see `threadArgv`). */
+let threadsRefuseArgv = false;
+
+/** A child process's flags: the caller's (already filtered) plus the condition. */
+export function withCondition(execArgv: string[]): string[] {
+  if (takesFlags && !execArgv.includes(FLAG)) execArgv.push(FLAG);
+  return execArgv;
+}
+
+/**
+ * Starts a worker thread under the condition. A thread given `execArgv` gets exactly those
+ * flags instead of inheriting the caller's, and Node refuses process-wide ones
+ * (`--max-old-space-size`, `--expose-gc`, `--title`, … ERR_WORKER_INVALID_EXEC_ARGV) that the
+ * caller may carry in `process.execArgv`; then the thread starts inheriting the caller's flags,
+ * without the condition (it loads the whole index, which is only slower), and so do later ones.
+ * `base` is the flags the thread needs instead of the caller's, if any (see ts-once).
+ */
+export function startThread<T>(base: string[] | undefined, start: (execArgv?: string[]) => T): T {
+  if (threadsRefuseArgv) return start(undefined);
+  if (!takesFlags) return start(base);
+  try {
+    return start(withCondition([...(base ?? process.execArgv)]));
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw error;
+    threadsRefuseArgv = true;
+    return start(undefined);
+  }
+}

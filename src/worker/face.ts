@@ -1,0 +1,94 @@
+/**
+ * What `import 'spindle'` gives code in the workers spindle starts: the same names as the
+ * package's index, with the caller-side faces loaded on first use.
+ *
+ * Why: every task module imports spindle (`defineTasks`), so every new worker evaluated the
+ * whole library, ~330 KB of modules a task never runs: ~20 ms of a new worker's ~60 on Node 20
+ * (V8 compiles each module and the ES loader links it, with no compile cache there). Workers are
+ * started with the export condition `spindle-worker` (see `WORKER_CONDITION`), under which the
+ * package's "." export is this file. What a task uses (defining tasks, errors, the sync
+ * primitives, shared memory, futures) is the real thing from the same modules the index uses,
+ * so identities hold (`instanceof Lock`, `catch (e) { e instanceof TimeoutError }`). A caller
+ * face (a pool nested in a task, `parallel`, `compute`, …) is a stand-in that loads the index
+ * synchronously (`require` of an ES module, Node ≥ 20.19) when first called, constructed or
+ * read, and from then on forwards to the real one: `new Pool()` is a real Pool, `instanceof`
+ * and subclassing work, statics read through.
+ */
+import { createRequire } from 'node:module';
+import type * as Index from '../index.js';
+
+export { shared } from '../codec/shared.js';
+export { cpuCount } from '../cpu.js';
+export { Future } from '../engine/future.js';
+export {
+  CancelledError,
+  ChannelClosedError,
+  CloneError,
+  ErrorCodes,
+  InlineCaptureError,
+  InlineSourceError,
+  InputFileError,
+  PoolClosedError,
+  QueueFullError,
+  SpindleError,
+  TaskModuleError,
+  TimeoutError,
+  UnsupportedError,
+  WorkerCrashedError,
+  WorkerStartError,
+} from '../errors.js';
+export {
+  ALL_COMPLETED,
+  asCompleted,
+  FIRST_COMPLETED,
+  FIRST_EXCEPTION,
+  wait,
+} from '../faces/futures.js';
+export { Barrier } from '../sync/barrier.js';
+export { Channel } from '../sync/channel.js';
+export { Lock } from '../sync/lock.js';
+export { Semaphore } from '../sync/semaphore.js';
+export { defineTasks, inline } from '../tasks/define.js';
+export { taskSignal } from './runtime.js';
+export { inWorker } from './where.js';
+
+let index: typeof Index | undefined;
+function loadIndex(): typeof Index {
+  index ??= createRequire(import.meta.url)('../index.js') as typeof Index;
+  return index;
+}
+
+/** A stand-in for the index's export `name`, forwarding every operation to it. */
+function onFirstUse<K extends keyof typeof Index>(name: K): (typeof Index)[K] {
+  const real = (): any => loadIndex()[name];
+  // A plain function: constructible, and its own `prototype` is writable, so `get` may answer
+  // with the real class's prototype without breaking a proxy invariant.
+  const target = function spindleFace() {};
+  const face: any = new Proxy(target, {
+    apply: (_t, self, args) => Reflect.apply(real(), self, args),
+    construct: (_t, args, newTarget) =>
+      Reflect.construct(real(), args, newTarget === face ? real() : newTarget),
+    get: (_t, key) => Reflect.get(real(), key),
+    set: (_t, key, value) => Reflect.set(real(), key, value),
+    has: (_t, key) => Reflect.has(real(), key),
+    getPrototypeOf: () => Reflect.getPrototypeOf(real()),
+  });
+  return face;
+}
+
+export const Bag = onFirstUse('Bag');
+export const bag = onFirstUse('bag');
+export const Reduced = onFirstUse('Reduced');
+export const Delayed = onFirstUse('Delayed');
+export const delayed = onFirstUse('delayed');
+export const Executor = onFirstUse('Executor');
+export const ProcessPoolExecutor = onFirstUse('ProcessPoolExecutor');
+export const ThreadPoolExecutor = onFirstUse('ThreadPoolExecutor');
+export const compute = onFirstUse('compute');
+export const toDot = onFirstUse('toDot');
+export const parallel = onFirstUse('parallel');
+export const parallelFor = onFirstUse('parallelFor');
+export const Pool = onFirstUse('Pool');
+export const SpawnedWorker = onFirstUse('SpawnedWorker');
+export const spawn = onFirstUse('spawn');
+export const performanceReport = onFirstUse('performanceReport');
