@@ -1,16 +1,12 @@
-import { createRequire } from 'node:module';
-
 /**
- * A Node builtin loaded on first use instead of at import. `import 'spindle'` in a task module
- * evaluates the whole library in every worker, where each builtin outside Node's startup
- * snapshot (child_process, crypto, zlib) costs a few milliseconds that most programs never use.
- * Synchronous, so callers stay synchronous: `process.getBuiltinModule` (Node 20.16+, Bun, Deno),
- * or `require` where a runtime lacks it.
+ * A Node builtin, loaded on first use instead of imported. `import 'spindle'` in a task module
+ * evaluates spindle's modules in every worker, and a builtin imported as an ES module costs that
+ * thread the builtin's ES module wrapper, which reads every export: `import 'node:fs'` loads
+ * fs/promises and its streams (~3.5 ms in a fresh worker on Node 20), `node:v8` ~1 ms, and
+ * builtins outside Node's startup snapshot (child_process, crypto, zlib) a few ms each. The
+ * object `process.getBuiltinModule` returns (Node ≥ 20.16, Bun, Deno) is the one CommonJS
+ * shares, with no wrapper. Synchronous, so callers stay synchronous.
  */
-const load: (id: string) => unknown =
-  (process as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule?.bind(process) ??
-  createRequire(import.meta.url);
-
 export function builtin<T>(id: string): T {
-  return load(id) as T;
+  return (process as unknown as { getBuiltinModule(id: string): T }).getBuiltinModule(id);
 }

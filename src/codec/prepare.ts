@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { builtin } from '../builtin.js';
 import { CloneError, SpindleError, UnsupportedError } from '../errors.js';
 import type { Arena, ArenaLease } from './arena.js';
 import { findUncloneable } from './clone-path.js';
@@ -265,6 +265,7 @@ let platformClasses: Array<[string, unknown]> | undefined;
 /** Classes that postMessage carries (or transfers) specially, and v8.serialize turns into `{}`. */
 function platformObjectClass(value: object): string | undefined {
   if (!platformClasses) {
+    const { createRequire } = builtin<typeof import('node:module')>('node:module');
     const require = createRequire(import.meta.url);
     const crypto = require('node:crypto') as Record<string, unknown>;
     const net = require('node:net') as Record<string, unknown>;

@@ -1,4 +1,4 @@
-import { deserialize, serialize } from 'node:v8';
+import { builtin } from '../builtin.js';
 import { ChannelClosedError, CloneError } from '../errors.js';
 import { describe, RangeErrorWithHint } from '../hints.js';
 import {
@@ -225,7 +225,7 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
   #sendOp(value: T): SendOp {
     let bytes: Uint8Array;
     try {
-      bytes = serialize(value);
+      bytes = builtin<typeof import('node:v8')>('node:v8').serialize(value);
     } catch (error) {
       throw new CloneError(
         `a value sent on a Channel cannot be copied: ${error instanceof Error ? error.message : String(error)}. ` +
@@ -249,7 +249,10 @@ export class Channel<T = unknown> implements AsyncIterable<T> {
 
   #result(op: ReceiveOp): IteratorResult<T, undefined> {
     if (op.done || !op.value) return { value: undefined, done: true };
-    return { value: deserialize(op.value) as T, done: false };
+    return {
+      value: builtin<typeof import('node:v8')>('node:v8').deserialize(op.value) as T,
+      done: false,
+    };
   }
 
   #closedError(): ChannelClosedError {

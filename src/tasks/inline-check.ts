@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { builtin } from '../builtin.js';
 import { InlineCaptureError, InlineSourceError } from '../errors.js';
 
 /**
@@ -37,6 +37,7 @@ let missing = false;
 function tools(): { parser: Parser; analyzer: ScopeAnalyzer } | undefined {
   if (missing) return undefined;
   if (!parser || !analyzer) {
+    const { createRequire } = builtin<typeof import('node:module')>('node:module');
     const require = createRequire(import.meta.url);
     try {
       parser = require('acorn') as Parser;

@@ -1,5 +1,4 @@
-import { realpathSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { builtin } from '../builtin.js';
 import { TaskModuleError } from '../errors.js';
 
 /**
@@ -31,6 +30,8 @@ export function programEntryUrl(): string | undefined {
   const script = process.argv[1];
   if (!script) return undefined;
   try {
+    const { realpathSync } = builtin<typeof import('node:fs')>('node:fs');
+    const { pathToFileURL } = builtin<typeof import('node:url')>('node:url');
     return pathToFileURL(realpathSync(script)).href;
   } catch {
     return undefined;

@@ -14,7 +14,7 @@
  * read, and from then on forwards to the real one: `new Pool()` is a real Pool, `instanceof`
  * and subclassing work, statics read through.
  */
-import { createRequire } from 'node:module';
+import { builtin } from '../builtin.js';
 import type * as Index from '../index.js';
 
 export { shared } from '../codec/shared.js';
@@ -54,6 +54,7 @@ export { inWorker } from './where.js';
 
 let index: typeof Index | undefined;
 function loadIndex(): typeof Index {
+  const { createRequire } = builtin<typeof import('node:module')>('node:module');
   index ??= createRequire(import.meta.url)('../index.js') as typeof Index;
   return index;
 }

@@ -1,4 +1,4 @@
-import { getHeapStatistics } from 'node:v8';
+import { builtin } from '../builtin.js';
 import { findUncloneable } from '../codec/clone-path.js';
 import { serializeError, type WireError } from '../codec/errors.js';
 import { CancelledError, CloneError, TimeoutError } from '../errors.js';
@@ -318,7 +318,7 @@ export class WorkerRuntime {
     let heap: number | undefined;
     if (this.#lastFlush - this.#lastHeapAt >= HEAP_EVERY_MS) {
       this.#lastHeapAt = this.#lastFlush;
-      heap = getHeapStatistics().used_heap_size;
+      heap = builtin<typeof import('node:v8')>('node:v8').getHeapStatistics().used_heap_size;
     }
     try {
       this.#post({ op: 'done', results, busyMs, load, heap });
