@@ -30,6 +30,9 @@ async function check(backend) {
     if (inline.join() !== '2,3,4') throw new Error(`an inline task gave ${inline}`);
     const sum = await pool.submit(tasks.sum, new Uint8Array([1, 2, 3, 250]));
     if (sum !== 256) throw new Error(`a typed array summed to ${sum}`);
+    const nested = await pool.submit(tasks.nested, [2, 3]);
+    if (!nested.isPool || nested.cubes.join() !== '8,27')
+      throw new Error(`a pool nested in a task gave ${JSON.stringify(nested)}`);
     const { pid } = await pool.submit(tasks.where);
     if ((backend === 'processes') === (pid === process.pid)) throw new Error(`ran in pid ${pid}`);
     if (tsTasks) {
