@@ -29,6 +29,29 @@ for (const backend of ['threads', 'processes'] as const) {
       }
     });
 
+    if (backend === 'threads') {
+      test('a task sent to a new worker that dies before it is ready runs on the next one', async () => {
+        // A new pool sends its first task to a worker still starting (it waits in the port).
+        // That worker never became ready, so the task never ran there: no crash, no retry used.
+        const starts = new Int32Array(new SharedArrayBuffer(4));
+        const pool = new Pool({
+          backend,
+          workers: 1,
+          retries: 0,
+          initializer: faults.initExitFirst,
+          initArgs: [starts],
+        });
+        try {
+          const state = await pool.apply(faults.initState);
+          assert.equal(typeof state.threadId, 'number');
+          assert.equal(Atomics.load(starts, 0), 2);
+          assert.equal(pool.stats().crashes, 0);
+        } finally {
+          await pool.close();
+        }
+      });
+    }
+
     test('maxTasksPerWorker replaces a worker after that many tasks, each new one initialised once', async () => {
       const pool = new Pool({
         backend,

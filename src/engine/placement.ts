@@ -38,6 +38,19 @@ export function accepts(slot: Slot, task: Task, cost: number, limits: Limits): b
   return slot.inflightCost + cost <= PIPELINE_MS;
 }
 
+/**
+ * Whether a worker still starting takes `task` now. While no worker of the pool is ready (a new
+ * pool), each starting one takes its first task at once, so the message waits in its port and
+ * runs as soon as the worker is up, instead of after a round trip to say it is ready (on 2 busy
+ * cores that round trip waits for the caller's thread to be scheduled). One task at most, never
+ * a timed one (its clock starts when it is sent); a failed start puts it back in the queue.
+ */
+export function acceptsWhileStarting(slot: Slot, task: Task, limits: Limits): boolean {
+  if (slot.state !== 'starting' || slot.inflight.size > 0 || task.timeout !== undefined)
+    return false;
+  return limits.maxTasksPerWorker === undefined || limits.maxTasksPerWorker > 0;
+}
+
 /** The least-loaded worker that accepts the task, if any. */
 export function pickSlot(
   slots: readonly Slot[],
@@ -46,7 +59,9 @@ export function pickSlot(
   limits: Limits,
 ): Slot | undefined {
   let best: Slot | undefined;
+  let anyReady = false;
   for (const slot of slots) {
+    if (slot.state === 'ready') anyReady = true;
     if (!accepts(slot, task, cost, limits)) continue;
     if (
       !best ||
@@ -56,7 +71,8 @@ export function pickSlot(
       best = slot;
     }
   }
-  return best;
+  if (best || anyReady) return best;
+  return slots.find((slot) => acceptsWhileStarting(slot, task, limits));
 }
 
 /**

@@ -5,7 +5,7 @@ import { pushTask, TaskKind } from '../wire/protocol.js';
 import { takeBack } from '../worker/claims.js';
 import type { TaskSink } from './future.js';
 import { abortReason, guard } from './guard.js';
-import { accepts, BATCH_MS, MAX_BATCH, pickSlot } from './placement.js';
+import { accepts, acceptsWhileStarting, BATCH_MS, MAX_BATCH, pickSlot } from './placement.js';
 import { sendTasks } from './send.js';
 import type { Slot } from './slot.js';
 import type { PoolStats } from './stats.js';
@@ -152,6 +152,13 @@ export class Scheduler extends WorkerEvents {
   }
 
   protected dispatch(): void {
+    this.sendQueued();
+    this.startWorkersIfNeeded();
+    // Workers just started take their first task now (see acceptsWhileStarting).
+    this.sendQueued();
+  }
+
+  protected sendQueued(): void {
     while (this.queue.size > 0) {
       const head = this.queue.peek();
       if (!head) break;
@@ -159,7 +166,6 @@ export class Scheduler extends WorkerEvents {
       if (!slot) break;
       this.sendBatch(slot);
     }
-    this.startWorkersIfNeeded();
   }
 
   /** Milliseconds per unit of a task, once a worker has reported one. */
@@ -188,7 +194,11 @@ export class Scheduler extends WorkerEvents {
       if (!task) break;
       const cost = this.estimate(task);
       if (tasks.length > 0 && batchCost + cost > BATCH_MS) break;
-      if (!accepts(slot, task, cost, this.options)) break;
+      const takes =
+        slot.state === 'starting'
+          ? acceptsWhileStarting(slot, task, this.options)
+          : accepts(slot, task, cost, this.options);
+      if (!takes) break;
       this.queue.take();
       task.state = DISPATCHED;
       task.slot = slot;

@@ -157,8 +157,20 @@ export abstract class WorkerEvents extends SchedulerCore {
     this.checkClosed();
   }
 
+  /** Puts back in the queue, in order, the tasks sent to a worker that never became ready. */
+  protected requeueHeld(slot: Slot): void {
+    const held = [...slot.inflight.values()];
+    slot.inflight.clear();
+    slot.inflightCost = 0;
+    for (const task of held.reverse()) {
+      if (task.zombie) task.state = SETTLED;
+      else this.requeue(task, true);
+    }
+  }
+
   protected onInitFailed(slot: Slot, wire: WireError): void {
     const error = this.workers.initFailed(wire);
+    this.requeueHeld(slot);
     slot.state = 'retiring';
     this.observer?.workerStopping(slot.id, 'initFailed');
     this.removeSlot(slot);
@@ -173,7 +185,10 @@ export abstract class WorkerEvents extends SchedulerCore {
     this.removeSlot(slot);
     if (slot.idleTimer) clearTimeout(slot.idleTimer);
     const how = describeExit(exit, this.options.resourceLimits);
-    if (was === 'starting') {
+    // A worker that took a task had started, even if its 'ready' was not read yet: a crash.
+    if (was === 'starting' && !exit.taken) {
+      // What it was sent while starting never ran.
+      this.requeueHeld(slot);
       const broken = this.workers.startFailed(exit, how);
       if (broken) this.failQueued(broken);
       else this.scheduleDispatch();
