@@ -153,9 +153,8 @@ export class Scheduler extends WorkerEvents {
 
   protected dispatch(): void {
     this.sendQueued();
-    this.startWorkersIfNeeded();
     // Workers just started take their first task now (see acceptsWhileStarting).
-    this.sendQueued();
+    if (this.startWorkersIfNeeded() > 0) this.sendQueued();
   }
 
   protected sendQueued(): void {

@@ -35,8 +35,9 @@ export abstract class WorkerEvents extends SchedulerCore {
     this.dispatch();
   }
 
-  protected startWorkersIfNeeded(): void {
-    if (this.queue.size === 0 || this.stopped) return;
+  /** Starts the workers the queue needs; returns how many. */
+  protected startWorkersIfNeeded(): number {
+    if (this.queue.size === 0 || this.stopped) return 0;
     const wanted = Math.min(
       this.options.workers - this.slots.length,
       Math.max(0, this.queue.size - this.workers.starting()),
@@ -47,10 +48,11 @@ export abstract class WorkerEvents extends SchedulerCore {
         slot = this.workers.start();
       } catch (error) {
         this.failQueued(error);
-        return;
+        return i;
       }
       this.observer?.workerCreate(slot.id, slot.channel.threadId, slot.channel.pid);
     }
+    return wanted;
   }
 
   /** An unreadable message from the worker: ask it what it still holds (see resync.ts). */
