@@ -45,8 +45,16 @@ test('the dashboard shows counts, workers and errors in a browser, and updates w
     assert.equal(countOf(text, 'completed'), pool.stats().completed);
     assert.equal(countOf(text, 'failed'), 1);
     assert.equal(countOf(text, 'queued'), 0);
+    // Cells joined by tabs, as innerText joins them once the table is laid out; read from the
+    // cells, not innerText, which falls back to textContent (no tabs) on a busy machine where
+    // the page has not rendered the update yet.
     const rows = await page.$$eval('tr[data-worker-id]', (trs) =>
-      trs.map((tr) => (tr as unknown as { innerText: string }).innerText),
+      trs.map((tr) =>
+        Array.from(
+          (tr as unknown as { cells: ArrayLike<{ textContent: string | null }> }).cells,
+          (cell) => (cell.textContent ?? '').trim(),
+        ).join('\t'),
+      ),
     );
     assert.equal(rows.length, workerIds.size);
     for (const id of workerIds) {
