@@ -1,6 +1,7 @@
 import type { Backend } from '../backends/types.js';
 import { Arena } from '../codec/arena.js';
 import { type PrepareContext, preparationError, prepareArgs } from '../codec/prepare.js';
+import { releaseSlabs } from '../codec/slabs.js';
 import type { Transferable } from '../codec/transferable.js';
 import { AutoConcurrency } from '../engine/concurrency.js';
 import { Future, type TaskSink } from '../engine/future.js';
@@ -347,10 +348,12 @@ function leased<T>(ctx: PrepareContext | undefined, done: Promise<T>): Promise<T
   return done.then(
     (value) => {
       ctx.lease?.release(value);
+      releaseSlabs(ctx, true);
       return value;
     },
     (error) => {
       ctx.lease?.release();
+      releaseSlabs(ctx, false);
       throw error;
     },
   );
