@@ -243,6 +243,16 @@ describe('rows crossing to thread workers', () => {
     assert.ok(slabs.idleBytes <= 2 * idle + 8 * 1024 * 1024, 'memory levels off');
   });
 
+  test('closing a pool lets go of its idle shared memory', async () => {
+    const own = new Pool({ workers: 1 });
+    const rows = Array.from({ length: 2000 }, (_, i) => [i, i]);
+    await own.map((row: number[]) => row[0] + row[1], rows);
+    const slabs = slabsOf(own._arena);
+    assert.ok(slabs.idleBytes > 0);
+    await own.close();
+    assert.equal(slabs.idleBytes, 0);
+  });
+
   test('a caller that changes a row between two calls has the second call see the change', async () => {
     const rows = Array.from({ length: 1000 }, (_, i) => [i, i]);
     const sum = (row: number[]) => row[0] + row[1];

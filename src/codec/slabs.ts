@@ -60,6 +60,13 @@ export class Slabs {
   get idleBytes(): number {
     return this.#idleBytes;
   }
+
+  /** Forgets the idle slabs (the pool closed); held ones stay valid for whoever holds them. */
+  clear(): void {
+    this.#idle.clear();
+    this.#order = [];
+    this.#idleBytes = 0;
+  }
 }
 
 /** Space of one call, taken front to back through its slabs. */

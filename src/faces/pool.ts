@@ -1,7 +1,7 @@
 import type { Backend } from '../backends/types.js';
 import { Arena } from '../codec/arena.js';
 import { type PrepareContext, preparationError, prepareArgs } from '../codec/prepare.js';
-import { releaseSlabs } from '../codec/slabs.js';
+import { releaseSlabs, slabsOf } from '../codec/slabs.js';
 import type { Transferable } from '../codec/transferable.js';
 import { AutoConcurrency } from '../engine/concurrency.js';
 import { Future, type TaskSink } from '../engine/future.js';
@@ -258,12 +258,14 @@ export class Pool {
   /** Finishes queued work, then stops the workers. New work is refused with `SPINDLE_POOL_CLOSED`. */
   close(): Promise<void> {
     this.#arena.clear();
+    slabsOf(this.#arena).clear();
     return this.#scheduler.close();
   }
 
   /** Stops now: queued and running work rejects with `SPINDLE_POOL_CLOSED`. */
   terminate(): Promise<void> {
     this.#arena.clear();
+    slabsOf(this.#arena).clear();
     return this.#scheduler.terminate();
   }
 
