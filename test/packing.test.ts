@@ -243,6 +243,21 @@ describe('rows crossing to thread workers', () => {
     assert.ok(slabs.idleBytes <= 2 * idle + 8 * 1024 * 1024, 'memory levels off');
   });
 
+  test('imap over number[] rows takes no shared slabs, so a long input holds none', async () => {
+    const slabs = slabsOf(pool._arena);
+    const before = slabs.allocations;
+    const idle = slabs.idleBytes;
+    const rows = Array.from({ length: 5000 }, (_, i) => [i, 1]);
+    let sum = 0;
+    for await (const x of pool.imap((row: number[]) => row[0] + row[1], rows)) sum += x;
+    assert.equal(
+      sum,
+      rows.reduce((a, [b, c]) => a + b + c, 0),
+    );
+    assert.equal(slabs.allocations, before);
+    assert.equal(slabs.idleBytes, idle);
+  });
+
   test('closing a pool lets go of its idle shared memory', async () => {
     const own = new Pool({ workers: 1 });
     const rows = Array.from({ length: 2000 }, (_, i) => [i, i]);
