@@ -47,7 +47,8 @@ const packedLoops: Record<PackedKind, WeakMap<AnyFn, (packed: any) => unknown>> 
 
 /**
  * mapLoop over packed rows or views: each item is made just before its call (see codec/pack.ts),
- * views with their constructor and arrays read once per chunk, rows straight from their values.
+ * views with their constructor and arrays read once per chunk, rows straight from their values;
+ * `I` in each item's expression is the loop's index.
  */
 const PACKED_ITEM: Record<PackedKind, [string, string]> = {
   views: [
@@ -60,17 +61,18 @@ const PACKED_ITEM: Record<PackedKind, [string, string]> = {
 
 function packedLoopSource(kind: PackedKind): string {
   const [setup, make] = PACKED_ITEM[kind];
+  const at = (index: string) => make.replace(/\bI\b/g, index);
   return `return function packedLoop(packed) {
   ${setup}
   const out = new Array(length);
   let numbers = true;
   let ints = true;
   for (let i = 0; i < length; i++) {
-    const r = fn(${make.replace('I', 'i').replace('I', 'i')});
+    const r = fn(${at('i')});
     if (typeof r !== 'number') {
       numbers = false;
       if (r !== null && typeof r === 'object' && typeof r.then === 'function')
-        return finish((j) => fn(${make.replace('I', 'j').replace('I', 'j')}), length, out, i, r);
+        return finish((j) => fn(${at('j')}), length, out, i, r);
     } else if (ints && ((r | 0) !== r || Object.is(r, -0))) ints = false;
     out[i] = r;
   }
