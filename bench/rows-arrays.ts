@@ -1,12 +1,14 @@
 /**
  * Matrix rows as plain `number[]` (what Python's `tolist` gives), counting values in a range per
  * row (issue 16): 200,000 rows of 100 ints. Side by side in one run: the serial loop, spindle's
- * `pool.map(count, rows)` with default options, and a raw worker pool and piscina each sent the
- * rows in 8 chunks of arrays (structured clone, the floor without packing).
+ * `pool.map(count, rows)` with default options (the two alternate, see rows-time.ts), then a raw
+ * worker pool and piscina each sent the rows in 8 chunks of arrays (structured clone, the floor
+ * without packing; `--peers` to run them).
  *
- *   npx tsx bench/rows-arrays.ts [reps=5] [rows=200000] [width=100]
+ *   npx tsx bench/rows-arrays.ts [reps=5] [rows=200000] [width=100] [--peers]
  */
 import { Pool } from '../src/index.js';
+import { alternate } from './rows-time.js';
 
 // The peers' adapters are plain JS, shared with bench/run.ts.
 const runnersUrl = new URL('./runners.mjs', import.meta.url).href;
@@ -18,9 +20,11 @@ const { loadRunner } = (await import(runnersUrl)) as {
   }>;
 };
 
-const reps = Number(process.argv[2] ?? 5);
-const nRows = Number(process.argv[3] ?? 200_000);
-const width = Number(process.argv[4] ?? 100);
+const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const peers = process.argv.includes('--peers');
+const reps = Number(args[0] ?? 5);
+const nRows = Number(args[1] ?? 200_000);
+const width = Number(args[2] ?? 100);
 let seed = 7;
 const rows: number[][] = Array.from({ length: nRows }, () =>
   Array.from({ length: width }, () => {
@@ -63,11 +67,16 @@ async function chunked(call: (rows: number[][]) => Promise<number[]>): Promise<n
   return (await Promise.all(parts)).flat();
 }
 
-await time('serial loop', () => rows.map(count));
 const pool = new Pool({ workers: 2 });
-await time('spindle pool.map(count, rows)', () => pool.map(count, rows));
+await alternate(
+  reps,
+  { name: 'serial loop', run: () => rows.map(count) },
+  [{ name: 'spindle pool.map(count, rows)', run: () => pool.map(count, rows) }],
+  (out) => out.length === nRows && (out as number[]).reduce((a, b) => a + b, 0) === expected,
+);
 await pool.close();
-for (const name of ['raw', 'piscina']) {
+if (peers) await time('serial loop', () => rows.map(count));
+for (const name of peers ? ['raw', 'piscina'] : []) {
   const runner = await loadRunner(name);
   runner.open(2);
   await time(`${name}, 8 chunks cloned`, () => chunked((part) => runner.call('countRows', part)));

@@ -1,14 +1,16 @@
 /**
  * Matrix rows as Int32Array views of one buffer, `pool.map` counting values in a range per
- * row, against the serial loop (issue 16): 200,000 rows of 100 ints (80 MB).
+ * row, against the serial loop (issue 16): 200,000 rows of 100 ints (80 MB). The loop and
+ * spindle alternate (see rows-time.ts).
  *
- *   npx tsx bench/rows-views.ts [reps=5]
+ *   npx tsx bench/rows-views.ts [reps=5] [rows=200000] [width=100]
  */
 import { Pool } from '../src/index.js';
+import { alternate } from './rows-time.js';
 
 const reps = Number(process.argv[2] ?? 5);
-const rows = 200_000;
-const width = 100;
+const rows = Number(process.argv[3] ?? 200_000);
+const width = Number(process.argv[4] ?? 100);
 const matrix = new Int32Array(rows * width);
 let seed = 7;
 for (let i = 0; i < matrix.length; i++) {
@@ -22,23 +24,14 @@ const count = (row: Int32Array) => {
   return n;
 };
 const expected = views.map(count).reduce((a, b) => a + b, 0);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-
-async function time(run: () => Promise<number[]> | number[]): Promise<string> {
-  await run(); // warm-up
-  const ms: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    const out = await run();
-    ms.push(performance.now() - t0);
-    if (out.reduce((a, b) => a + b, 0) !== expected) throw new Error('wrong result');
-  }
-  return `${median(ms).toFixed(0)} ms (${Math.min(...ms).toFixed(0)}–${Math.max(...ms).toFixed(0)})`;
-}
 
 const pool = new Pool({ workers: 2 });
-console.log(`serial loop: ${await time(() => views.map(count))}`);
-console.log(`spindle pool.map(count, rows): ${await time(() => pool.map(count, views))}`);
+await alternate(
+  reps,
+  { name: 'serial loop', run: () => views.map(count) },
+  [{ name: 'spindle pool.map(count, rows)', run: () => pool.map(count, views) }],
+  (out) => out.length === rows && (out as number[]).reduce((a, b) => a + b, 0) === expected,
+);
 const stats = (pool as any)._arena?.stats?.();
 if (stats) console.log(`arena ${JSON.stringify(stats)}`);
 await pool.close();

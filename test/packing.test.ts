@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { packItems, unpackItems } from '../src/codec/pack.js';
+import { Arena } from '../src/codec/arena.js';
+import { packItems, packViews, unpackItems } from '../src/codec/pack.js';
+import type { PrepareContext } from '../src/codec/prepare.js';
+import { releaseSlabs, SlabLease, Slabs, slabLease, slabsOf } from '../src/codec/slabs.js';
 import { inline, Pool } from '../src/index.js';
 
 /** Rows as a user's `tolist()` gives them: plain arrays of numbers, some of each awkward kind. */
@@ -75,6 +78,73 @@ describe('packing numbers into typed memory', () => {
   });
 });
 
+describe('packing into a call’s shared slabs', () => {
+  const callContext = (): PrepareContext => ({
+    arena: new Arena(),
+    maxNbytes: 1024 * 1024,
+    sharesMemory: true,
+  });
+
+  test('rows pack into shared memory with room for their results, and unpack to equal rows', () => {
+    const ctx = callContext();
+    const rows = [[1, 2, 3], [], [-0, 0.5], Array.from({ length: 70 }, (_, i) => i)];
+    const packed = packItems(rows, ctx) as { v: Float64Array; o: Int32Array; r: Float64Array };
+    assert.ok(packed.v.buffer instanceof SharedArrayBuffer);
+    assert.ok(packed.o.buffer instanceof SharedArrayBuffer);
+    assert.equal(packed.r.length, rows.length);
+    assert.deepStrictEqual(unpackItems(packed), rows);
+    releaseSlabs(ctx, true);
+  });
+
+  test('memory reused from an earlier call holds no stale offsets or values', () => {
+    const arena = new Arena();
+    const first: PrepareContext = { arena, maxNbytes: undefined, sharesMemory: true };
+    packItems(
+      Array.from({ length: 50 }, () => Array.from({ length: 9 }, () => 7)),
+      first,
+    );
+    releaseSlabs(first, true);
+    const second: PrepareContext = { arena, maxNbytes: undefined, sharesMemory: true };
+    const rows = [[], Array.from({ length: 64 }, (_, i) => -i), [], [3]];
+    assert.deepStrictEqual(unpackItems(packItems(rows, second)), rows);
+    const matrices = [[[1]], [], [[], [2, 3]], [Array.from({ length: 64 }, (_, i) => i)]];
+    assert.deepStrictEqual(unpackItems(packItems(matrices, second)), matrices);
+    assert.equal(slabsOf(arena).allocations, 1, 'the second call took the first one’s slab');
+    releaseSlabs(second, true);
+  });
+
+  test('a chunk that turns out not to pack gives its slab space back', () => {
+    const ctx = callContext();
+    const lease = slabLease(ctx)!;
+    const [, before] = lease.alloc(8);
+    const rows = [Array.from({ length: 64 }, (_, i) => i), [1, 'two']];
+    assert.equal(packItems(rows as unknown[], ctx), undefined);
+    const views = [new Int32Array(64), new Float32Array(64)];
+    assert.equal(packViews(views, ctx), undefined);
+    const [, after] = lease.alloc(8);
+    assert.equal(after, before + 8);
+    releaseSlabs(ctx, true);
+  });
+
+  test('a failed call’s slabs are dropped, not handed to the next call', () => {
+    const slabs = new Slabs();
+    const failed = new SlabLease(slabs);
+    const [sab] = failed.alloc(100);
+    failed.release(false);
+    assert.equal(slabs.idleBytes, 0);
+    const ok = new SlabLease(slabs);
+    const [fresh] = ok.alloc(100);
+    assert.notEqual(fresh, sab);
+    ok.release(true);
+    assert.equal(slabs.idleBytes, fresh.byteLength);
+    assert.equal(
+      new SlabLease(slabs).alloc(100)[0],
+      fresh,
+      'a call that settled gives its slab back',
+    );
+  });
+});
+
 describe('rows crossing to thread workers', () => {
   let pool: Pool;
   before(() => {
@@ -145,6 +215,59 @@ describe('rows crossing to thread workers', () => {
     );
   });
 
+  test('numbers a task returns come back exactly: integers, -0, NaN, fractions, and non-numbers', async () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => [i, i % 5]);
+    const ints = await pool.map((row: number[]) => row[0] - 1500, rows);
+    assert.deepStrictEqual(
+      ints,
+      rows.map((row) => row[0] - 1500),
+    );
+    const odd = (row: number[]) =>
+      row[1] === 0 ? -0 : row[1] === 1 ? Number.NaN : row[1] === 2 ? row[0] / 3 : 2 ** 40;
+    assert.deepStrictEqual(await pool.map(odd, rows), rows.map(odd));
+    const someText = (row: number[]) => (row[0] === 2999 ? 'last' : row[0]);
+    assert.deepStrictEqual(await pool.map(someText, rows), rows.map(someText));
+  });
+
+  test('repeated calls reuse the pool’s warm shared memory, and a call holds none once it settled', async () => {
+    const rows = Array.from({ length: 20_000 }, (_, i) => [i, -i, i / 2]);
+    const sum = (row: number[]) => row[0] + row[1] + row[2];
+    const expected = rows.map(sum);
+    assert.deepStrictEqual(await pool.map(sum, rows), expected);
+    const slabs = slabsOf(pool._arena);
+    const allocated = slabs.allocations;
+    const idle = slabs.idleBytes;
+    assert.ok(idle > 0, 'the call gave its slabs back');
+    for (let i = 0; i < 5; i++) assert.deepStrictEqual(await pool.map(sum, rows), expected);
+    assert.ok(slabs.allocations - allocated <= 1, 'later calls reuse them');
+    assert.ok(slabs.idleBytes <= 2 * idle + 8 * 1024 * 1024, 'memory levels off');
+  });
+
+  test('imap over number[] rows takes no shared slabs, so a long input holds none', async () => {
+    const slabs = slabsOf(pool._arena);
+    const before = slabs.allocations;
+    const idle = slabs.idleBytes;
+    const rows = Array.from({ length: 5000 }, (_, i) => [i, 1]);
+    let sum = 0;
+    for await (const x of pool.imap((row: number[]) => row[0] + row[1], rows)) sum += x;
+    assert.equal(
+      sum,
+      rows.reduce((a, [b, c]) => a + b + c, 0),
+    );
+    assert.equal(slabs.allocations, before);
+    assert.equal(slabs.idleBytes, idle);
+  });
+
+  test('closing a pool lets go of its idle shared memory', async () => {
+    const own = new Pool({ workers: 1 });
+    const rows = Array.from({ length: 2000 }, (_, i) => [i, i]);
+    await own.map((row: number[]) => row[0] + row[1], rows);
+    const slabs = slabsOf(own._arena);
+    assert.ok(slabs.idleBytes > 0);
+    await own.close();
+    assert.equal(slabs.idleBytes, 0);
+  });
+
   test('a caller that changes a row between two calls has the second call see the change', async () => {
     const rows = Array.from({ length: 1000 }, (_, i) => [i, i]);
     const sum = (row: number[]) => row[0] + row[1];
@@ -212,6 +335,35 @@ describe('rows as views of one buffer', () => {
     assert.deepStrictEqual(
       seen.map((x) => [x.length, x.values]),
       items.map((v) => [(v as unknown as Int8Array).length, describeView(v).values]),
+    );
+  });
+
+  test('Node Buffers of one buffer arrive as Uint8Arrays, as structured clone delivers them', async () => {
+    const bytes = Buffer.alloc(4096, 0);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 7) % 256;
+    const rows = Array.from({ length: 64 }, (_, r) => bytes.subarray(r * 64, (r + 1) * 64));
+    const seen = await pool.map(describeView, rows, { chunksize: 32 });
+    assert.deepStrictEqual(
+      seen,
+      rows.map((v) => ({ ...describeView(v), tag: '[object Uint8Array]' })),
+    );
+  });
+
+  test('a chunk mixing views with other values arrives as structured clone delivers it', async () => {
+    const m = new Float64Array(1000).map((_, i) => i);
+    const items: unknown[] = viewsOf(m, 10, 100);
+    items[5] = new DataView(m.buffer, 0, 16);
+    items[7] = { not: 'a view' };
+    const seen = await pool.map(
+      (x: any) => Object.prototype.toString.call(x) + (x.length ?? x.byteLength ?? x.not),
+      items,
+      { chunksize: 10 },
+    );
+    assert.deepStrictEqual(
+      seen,
+      items.map(
+        (x: any) => Object.prototype.toString.call(x) + (x.length ?? x.byteLength ?? x.not),
+      ),
     );
   });
 

@@ -11,6 +11,10 @@
  * - items all number[]: `{ v, o }`, the values and each row's start, one more than the rows;
  * - items all number[][]: `{ v, o, p }`, with `p` each item's first row in `o`.
  * - items all views of one buffer, of one type (see PackedViews): one copy of their range.
+ * Rows and views packed for a map over thread workers carry `r`, room in the same shared
+ * memory for the chunk's results (see resultsInRoom), so results that are all numbers come back
+ * as a view of it too: a fresh typed array per chunk, allocated and cloned, costs more here
+ * than the numbers it carries.
  * Anything else (a hole, a string, an object, rows and numbers mixed, too little to pay) is
  * left to structured clone, whole chunk at once, so nothing is half packed. Named properties
  * added to a row array are not carried (structured clone would carry them).
@@ -20,9 +24,11 @@
  * slower (bench W3).
  */
 
-import { type PrepareContext, TYPED_ARRAYS } from './prepare.js';
+import { type PackedViews, viewConstructor } from './pack-views.js';
+import type { PrepareContext } from './prepare.js';
+import { type SlabLease, slabLease } from './slabs.js';
 
-type ViewCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => unknown;
+export { type PackedViews, packViews } from './pack-views.js';
 
 /** Values in a chunk, at least, before packing pays for its two passes. */
 export const PACK_MIN_VALUES = 64;
@@ -37,102 +43,48 @@ export interface PackedRows {
   readonly v: NumberArray;
   readonly o: Int32Array;
   readonly p?: Int32Array;
-}
-
-/**
- * Views of one buffer (a matrix's rows as `subarray`s) packed: the range of the buffer they
- * cover, copied once (into the call's arena memory when it has one), and each view's byte
- * offset into that copy and length in elements. The worker makes each view when its task
- * runs, so neither side creates, serialises or revives one object per row.
- */
-export interface PackedViews {
-  /** The views' constructor, by name: every view of the chunk is of this one built-in type. */
-  readonly t: string;
-  readonly b: ArrayBufferLike;
-  readonly o: Float64Array;
-  readonly n: Float64Array;
+  /** Room for the chunk's results when they are all numbers (see ResultRoom), in shared memory. */
+  readonly r?: Float64Array;
 }
 
 export type Packed = NumberArray | PackedRows | PackedViews;
 
-/** A buffer up to this size (or 64 times a chunk's range) is one block all chunks of a call share. */
-const WHOLE_BLOCK_BYTES = 256 * 1024 * 1024;
-
-/** Views in a chunk, at least, to travel packed (one view alone is copied as it is). */
-const VIEWS_MIN = 2;
-
-const VIEW_TYPES = new Map<object, string>(TYPED_ARRAYS.map((c) => [c.prototype, c.name]));
-
 /**
- * A map chunk of views of one plain buffer, all of one built-in type and each under
- * `maxNbytes`, as one copy of the range they cover and offsets into it; undefined for any
- * other chunk (prepare.ts then readies it item by item). The copy is taken from the call's
- * arena lease when it has one (released with the call), else it is a plain ArrayBuffer that
- * crosses as a single copy (the processes backend, imap).
+ * A chunk's items in their packed form, or undefined when they are better cloned as they are.
+ * With a call's arena (`ctx`, a map over thread workers) rows are written into the call's warm
+ * shared memory (slabs.ts) and travel by reference, with room for their results; else into
+ * fresh typed arrays that the message copies (imap, processes).
  */
-export function packViews(items: unknown[], ctx: PrepareContext): PackedViews | undefined {
-  if (items.length < VIEWS_MIN) return undefined;
-  const first = items[0];
-  if (!ArrayBuffer.isView(first)) return undefined;
-  const proto = Object.getPrototypeOf(first);
-  const type = VIEW_TYPES.get(proto);
-  const buffer = first.buffer;
-  if (!type || buffer instanceof SharedArrayBuffer || ctx.transfer?.has(buffer)) return undefined;
-  const per = (first as Int8Array).BYTES_PER_ELEMENT;
-  const limit = (ctx.maxNbytes ?? Number.POSITIVE_INFINITY) / per;
-  const o = new Float64Array(items.length);
-  const n = new Float64Array(items.length);
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = 0;
-  let elements = 0;
-  // One pass, each property read once: at ~10–60 ns a read, this pass is most of what a
-  // packed chunk of views costs the caller.
-  for (let i = 0; i < items.length; i++) {
-    const v = items[i] as Int8Array;
-    // Same prototype: the same built-in type (a Node Buffer, a subclass, a DataView differ).
-    if (!ArrayBuffer.isView(v) || Object.getPrototypeOf(v) !== proto || v.buffer !== buffer)
-      return undefined;
-    const length = v.length;
-    if (length > limit) return undefined;
-    const at = v.byteOffset;
-    o[i] = at;
-    n[i] = length;
-    if (at < lo) lo = at;
-    const end = at + length * per;
-    if (end > hi) hi = end;
-    elements += length;
-  }
-  lo -= lo % 8; // every view keeps its alignment at its new offset
-  if (hi - lo > 2 * elements * per) return undefined;
-  // With an arena, every chunk of the call (and later calls) uses one block the size of the
-  // whole buffer, each writing or checking only its own range: views keep their offsets.
-  // A buffer far larger than the chunk's range gets a block of that range alone (its pages
-  // would be reserved, if never touched, for every call).
-  let b: ArrayBufferLike;
-  if (ctx.arena && buffer.byteLength <= Math.max(WHOLE_BLOCK_BYTES, 64 * (hi - lo))) {
-    const lease = (ctx.lease ??= ctx.arena.lease());
-    b = lease.copy(buffer, 0, buffer.byteLength, false, lo, hi, true);
-  } else if (ctx.arena) {
-    b = (ctx.lease ??= ctx.arena.lease()).copy(buffer, lo, hi - lo, true);
-    for (let i = 0; i < o.length; i++) o[i] -= lo;
-  } else {
-    b = buffer.slice(lo, hi);
-    for (let i = 0; i < o.length; i++) o[i] -= lo;
-  }
-  return { t: type, b, o, n };
-}
-
-/** A chunk's items in their packed form, or undefined when they are better cloned as they are. */
-export function packItems(items: unknown[]): NumberArray | PackedRows | undefined {
+export function packItems(
+  items: unknown[],
+  ctx?: PrepareContext,
+): NumberArray | PackedRows | undefined {
   if (items.length === 0) return undefined;
   const first = items[0];
   if (typeof first === 'number')
     return items.length < PACK_MIN_VALUES ? undefined : packFlat(items);
   if (!Array.isArray(first)) return undefined;
   const depth = rowDepth(items);
-  if (depth === 1) return packRows(items as unknown[][]);
-  if (depth === 2) return packMatrices(items as unknown[][][]);
+  const slabs = ctx && slabLease(ctx);
+  if (depth === 1) return packRows(items as unknown[][], slabs);
+  if (depth === 2) return packMatrices(items as unknown[][][], slabs);
   return undefined;
+}
+
+/**
+ * A chunk's results, all numbers, written into the room its payload brought (`r`, one double
+ * per item): as Int32 in the room's first half when all are 32-bit integers (so the caller gets
+ * small integers back, not doubles), else as doubles; the view travels back by reference.
+ */
+export function resultsInRoom(out: number[], ints: boolean, room: Float64Array): NumberArray {
+  const n = out.length;
+  if (!ints) {
+    for (let i = 0; i < n; i++) room[i] = out[i];
+    return room;
+  }
+  const v = new Int32Array(room.buffer, room.byteOffset, n);
+  for (let i = 0; i < n; i++) v[i] = out[i];
+  return v;
 }
 
 /** How many items a packed payload holds. */
@@ -149,7 +101,7 @@ export function packedLength(packed: Packed): number {
  */
 export function packedItem(packed: PackedRows | PackedViews, i: number): unknown {
   if ('t' in packed) {
-    const Ctor = (globalThis as unknown as Record<string, ViewCtor>)[packed.t];
+    const Ctor = viewConstructor(packed);
     return new Ctor(packed.b, packed.o[i], packed.n[i]);
   }
   if (packed.p) return rebuildRows(packed.v, packed.o, packed.p[i], packed.p[i + 1]);
@@ -266,20 +218,60 @@ function writeDoubles(
   return at;
 }
 
+/**
+ * Where a chunk's packed arrays are made: fresh typed arrays, or views of the call's slabs.
+ * `undo` gives slab space back when the chunk turns out not to pack (a string in a row).
+ */
+class Space {
+  readonly #slabs: SlabLease | undefined;
+  readonly #taken: Array<[SharedArrayBuffer, number, number]> = [];
+
+  constructor(slabs: SlabLease | undefined) {
+    this.#slabs = slabs;
+  }
+
+  ints(length: number): Int32Array {
+    if (!this.#slabs) return new Int32Array(length);
+    return new Int32Array(...this.#take(4 * length), length);
+  }
+
+  doubles(length: number): Float64Array {
+    if (!this.#slabs) return new Float64Array(length);
+    return new Float64Array(...this.#take(8 * length), length);
+  }
+
+  /** Room for `length` results, only in shared memory (a fresh array would cost its clone). */
+  results(length: number): Float64Array | undefined {
+    return this.#slabs && this.doubles(length);
+  }
+
+  undo(): undefined {
+    for (let i = this.#taken.length - 1; i >= 0; i--) this.#slabs!.undo(...this.#taken[i]);
+    return undefined;
+  }
+
+  #take(bytes: number): [SharedArrayBuffer, number] {
+    const [sab, at] = this.#slabs!.alloc(bytes);
+    this.#taken.push([sab, at, bytes]);
+    return [sab, at];
+  }
+}
+
 /** Every row written as ints, or else as doubles; undefined when a value is refused. */
 function writeAll(
+  space: Space,
   total: number,
   write: (v: NumberArray, kind: 'ints' | 'doubles') => number,
 ): NumberArray | undefined {
-  const ints = new Int32Array(total);
+  const ints = space.ints(total);
   const end = write(ints, 'ints');
   if (end >= 0) return ints;
   if (end === REFUSED) return undefined;
-  const doubles = new Float64Array(total);
+  const doubles = space.doubles(total);
   return write(doubles, 'doubles') >= 0 ? doubles : undefined;
 }
 
-function packRows(items: unknown[][]): PackedRows | undefined {
+function packRows(items: unknown[][], slabs: SlabLease | undefined): PackedRows | undefined {
   let total = 0;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
@@ -287,16 +279,20 @@ function packRows(items: unknown[][]): PackedRows | undefined {
     total += item.length;
   }
   if (total < PACK_MIN_VALUES || total > MAX_VALUES) return undefined;
-  const o = new Int32Array(items.length + 1);
-  const v = writeAll(total, (values, kind) =>
+  const space = new Space(slabs);
+  const o = space.ints(items.length + 1);
+  o[0] = 0;
+  const r = space.results(items.length);
+  const v = writeAll(space, total, (values, kind) =>
     kind === 'ints'
       ? writeInts(items, values as Int32Array, o, 0, 0)
       : writeDoubles(items, values as Float64Array, o, 0, 0),
   );
-  return v && { v, o };
+  if (!v) return space.undo();
+  return r ? { v, o, r } : { v, o };
 }
 
-function packMatrices(items: unknown[][][]): PackedRows | undefined {
+function packMatrices(items: unknown[][][], slabs: SlabLease | undefined): PackedRows | undefined {
   let rows = 0;
   let total = 0;
   for (let i = 0; i < items.length; i++) {
@@ -310,9 +306,13 @@ function packMatrices(items: unknown[][][]): PackedRows | undefined {
     }
   }
   if (total < PACK_MIN_VALUES || total > MAX_VALUES) return undefined;
-  const p = new Int32Array(items.length + 1);
-  const o = new Int32Array(rows + 1);
-  const v = writeAll(total, (values, kind) => {
+  const space = new Space(slabs);
+  const p = space.ints(items.length + 1);
+  const o = space.ints(rows + 1);
+  p[0] = 0;
+  o[0] = 0;
+  const r = space.results(items.length);
+  const v = writeAll(space, total, (values, kind) => {
     let at = 0;
     let r = 0;
     for (let i = 0; i < items.length; i++) {
@@ -327,7 +327,8 @@ function packMatrices(items: unknown[][][]): PackedRows | undefined {
     }
     return at;
   });
-  return v && { v, o, p };
+  if (!v) return space.undo();
+  return r ? { v, o, p, r } : { v, o, p };
 }
 
 /**
@@ -340,7 +341,8 @@ function rebuildRows(v: NumberArray, o: Int32Array, from: number, to: number): n
   return out;
 }
 
-function rowAt(v: NumberArray, o: Int32Array, r: number): number[] {
+/** Row `r` of packed rows as a plain array. */
+export function rowAt(v: NumberArray, o: Int32Array, r: number): number[] {
   const lo = o[r];
   const n = o[r + 1] - lo;
   const row = new Array<number>(n);

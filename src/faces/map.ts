@@ -76,7 +76,7 @@ export function mapFeeder<R>(
     order(units, first) {
       if (star) checkArgLists(units, first);
       const payload =
-        (pack && packItems(units)) || (prepare ? prepareChunk(units, prepare) : units);
+        (pack && packItems(units, prepare)) || (prepare ? prepareChunk(units, prepare) : units);
       return { spec, args: [payload], kind };
     },
     // map() collects everything, so a slow chunk at the head need not hold back the rest.

@@ -1,6 +1,7 @@
 import type { Backend } from '../backends/types.js';
 import { Arena } from '../codec/arena.js';
 import { type PrepareContext, preparationError, prepareArgs } from '../codec/prepare.js';
+import { releaseSlabs, slabsOf } from '../codec/slabs.js';
 import type { Transferable } from '../codec/transferable.js';
 import { AutoConcurrency } from '../engine/concurrency.js';
 import { Future, type TaskSink } from '../engine/future.js';
@@ -257,12 +258,14 @@ export class Pool {
   /** Finishes queued work, then stops the workers. New work is refused with `SPINDLE_POOL_CLOSED`. */
   close(): Promise<void> {
     this.#arena.clear();
+    slabsOf(this.#arena).clear();
     return this.#scheduler.close();
   }
 
   /** Stops now: queued and running work rejects with `SPINDLE_POOL_CLOSED`. */
   terminate(): Promise<void> {
     this.#arena.clear();
+    slabsOf(this.#arena).clear();
     return this.#scheduler.terminate();
   }
 
@@ -347,10 +350,12 @@ function leased<T>(ctx: PrepareContext | undefined, done: Promise<T>): Promise<T
   return done.then(
     (value) => {
       ctx.lease?.release(value);
+      releaseSlabs(ctx, true);
       return value;
     },
     (error) => {
       ctx.lease?.release();
+      releaseSlabs(ctx, false);
       throw error;
     },
   );

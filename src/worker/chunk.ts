@@ -1,5 +1,13 @@
 import { serializeError } from '../codec/errors.js';
-import { type Packed, type PackedRows, packedItem, packedLength } from '../codec/pack.js';
+import {
+  type Packed,
+  type PackedRows,
+  packedItem,
+  packedLength,
+  resultsInRoom,
+  rowAt,
+} from '../codec/pack.js';
+import { viewConstructor } from '../codec/pack-views.js';
 import { TaskKind } from '../wire/protocol.js';
 
 type AnyFn = (...args: any[]) => unknown;
@@ -29,37 +37,79 @@ const MAP_LOOP_SOURCE = `return function mapLoop(items) {
   return ints ? Int32Array.from(out) : Float64Array.from(out);
 };`;
 
-const rowsLoops = new WeakMap<AnyFn, (packed: unknown) => unknown>();
-/** mapLoop over packed rows or views: each item is made just before its call (see codec/pack.ts). */
-const ROWS_LOOP_SOURCE = `return function rowsLoop(packed) {
-  const length = size(packed);
+/** Loops over packed payloads, by kind, each of its own for each task function (see mapLoop). */
+type PackedKind = 'views' | 'rows' | 'other';
+const packedLoops: Record<PackedKind, WeakMap<AnyFn, (packed: any) => unknown>> = {
+  views: new WeakMap(),
+  rows: new WeakMap(),
+  other: new WeakMap(),
+};
+
+/**
+ * mapLoop over packed rows or views: each item is made just before its call (see codec/pack.ts),
+ * views with their constructor and arrays read once per chunk, rows straight from their values;
+ * `I` in each item's expression is the loop's index.
+ */
+const PACKED_ITEM: Record<PackedKind, [string, string]> = {
+  views: [
+    'const C = ctor(packed), b = packed.b, o = packed.o, n = packed.n, length = n.length;',
+    'new C(b, o[I], n[I])',
+  ],
+  rows: ['const v = packed.v, o = packed.o, length = o.length - 1;', 'row(v, o, I)'],
+  other: ['const length = size(packed);', 'item(packed, I)'],
+};
+
+function packedLoopSource(kind: PackedKind): string {
+  const [setup, make] = PACKED_ITEM[kind];
+  const at = (index: string) => make.replace(/\bI\b/g, index);
+  return `return function packedLoop(packed) {
+  ${setup}
   const out = new Array(length);
   let numbers = true;
   let ints = true;
   for (let i = 0; i < length; i++) {
-    const r = fn(item(packed, i));
+    const r = fn(${at('i')});
     if (typeof r !== 'number') {
       numbers = false;
       if (r !== null && typeof r === 'object' && typeof r.then === 'function')
-        return finish((j) => fn(item(packed, j)), length, out, i, r);
+        return finish((j) => fn(${at('j')}), length, out, i, r);
     } else if (ints && ((r | 0) !== r || Object.is(r, -0))) ints = false;
     out[i] = r;
   }
-  if (!numbers || out.length < PACK_MIN) return out;
-  return ints ? Int32Array.from(out) : Float64Array.from(out);
+  return numbered(out, numbers, ints, packed.r);
 };`;
+}
 
-function rowsLoop(fn: AnyFn): (packed: unknown) => unknown {
-  let loop = rowsLoops.get(fn);
+/** Numeric results into the payload's room (by reference), or packed when many, or as they are. */
+function numbered(
+  out: number[],
+  numbers: boolean,
+  ints: boolean,
+  room: Float64Array | undefined,
+): unknown {
+  if (!numbers) return out;
+  if (room) return resultsInRoom(out, ints, room);
+  if (out.length < PACK_NUMBERS_MIN) return out;
+  return ints ? Int32Array.from(out) : Float64Array.from(out);
+}
+
+function packedLoop(fn: AnyFn, packed: Packed): (packed: unknown) => unknown {
+  const kind: PackedKind = 't' in packed ? 'views' : 'p' in packed && packed.p ? 'other' : 'rows';
+  let loop = packedLoops[kind].get(fn);
   if (!loop) {
-    loop = new Function('fn', 'PACK_MIN', 'finish', 'size', 'item', ROWS_LOOP_SOURCE)(
-      fn,
-      PACK_NUMBERS_MIN,
-      finishInOrder,
-      packedLength,
-      packedItem,
-    ) as (packed: unknown) => unknown;
-    rowsLoops.set(fn, loop);
+    loop = new Function(
+      'fn',
+      'finish',
+      'numbered',
+      'size',
+      'item',
+      'ctor',
+      'row',
+      packedLoopSource(kind),
+    )(fn, finishInOrder, numbered, packedLength, packedItem, viewConstructor, rowAt) as (
+      packed: unknown,
+    ) => unknown;
+    packedLoops[kind].set(fn, loop);
   }
   return loop;
 }
@@ -92,7 +142,11 @@ export function runChunk(fn: AnyFn, kind: number, payload: unknown[]): unknown {
   // A payload that is not an Array is packed (codec/pack.ts): numbers are read from their
   // typed array, rows and views are made one at a time just before their task runs.
   const flat = Array.isArray(payload) || ArrayBuffer.isView(payload);
-  if (kind === TaskKind.MAP) return flat ? mapLoop(fn)(payload) : rowsLoop(fn)(payload);
+  if (kind === TaskKind.MAP) {
+    if (flat) return mapLoop(fn)(payload);
+    const packed = payload as unknown as Packed;
+    return packedLoop(fn, packed)(packed);
+  }
   const length = flat ? payload.length : packedLength(payload as unknown as Packed);
   const itemAt = flat
     ? (i: number) => payload[i]

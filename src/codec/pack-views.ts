@@ -1,0 +1,139 @@
+import type { PrepareContext } from './prepare.js';
+import { slabLease } from './slabs.js';
+
+/**
+ * Views of one buffer (a matrix's rows as `subarray`s) packed: the range of the buffer they
+ * cover, copied once (into the call's arena memory when it has one), and each view's byte
+ * offset into that copy and length in elements. The worker makes each view when its task
+ * runs, so neither side creates, serialises or revives one object per row.
+ */
+export interface PackedViews {
+  /** The views' constructor, by name: every view of the chunk is of this one built-in type. */
+  readonly t: string;
+  readonly b: ArrayBufferLike;
+  readonly o: Float64Array;
+  readonly n: Float64Array;
+  /** Room for the chunk's results when they are all numbers (see ResultRoom), in shared memory. */
+  readonly r?: Float64Array;
+}
+
+/** A buffer up to this size (or 64 times a chunk's range) is one block all chunks of a call share. */
+const WHOLE_BLOCK_BYTES = 256 * 1024 * 1024;
+
+/** Views in a chunk, at least, to travel packed (one view alone is copied as it is). */
+const VIEWS_MIN = 2;
+
+/**
+ * The typed arrays' own getters, called directly. Reading `v.byteOffset` or `v.buffer` as a
+ * property, and `Object.getPrototypeOf(v)`, each cost 20–35 ns a view here; the intrinsic
+ * getters 5–15 ns (200,000 views: ~15 ms → ~7 ms a call). The tag getter returns the built-in
+ * type's name for any typed array (undefined for anything else), so it is the type check too.
+ */
+const TypedArrayProto = Object.getPrototypeOf(Int8Array.prototype) as object;
+const getter = (key: PropertyKey) =>
+  Object.getOwnPropertyDescriptor(TypedArrayProto, key)!.get as (this: unknown) => any;
+const tagOf = getter(Symbol.toStringTag) as (this: unknown) => string | undefined;
+const bufferOf = getter('buffer') as (this: unknown) => ArrayBufferLike;
+const offsetOf = getter('byteOffset') as (this: unknown) => number;
+const lengthOf = getter('length') as (this: unknown) => number;
+
+/**
+ * A map chunk of views of one plain buffer, all of one built-in type and each under
+ * `maxNbytes`, as one copy of the range they cover and offsets into it; undefined for any
+ * other chunk (prepare.ts then readies it item by item). The copy is taken from the call's
+ * arena lease when it has one (released with the call), else it is a plain ArrayBuffer that
+ * crosses as a single copy (the processes backend, imap). A subclass (a Node Buffer) travels
+ * as its built-in type, as structured clone would deliver it.
+ */
+export function packViews(items: unknown[], ctx: PrepareContext): PackedViews | undefined {
+  const count = items.length;
+  if (count < VIEWS_MIN) return undefined;
+  const first = items[0];
+  const type = tagOf.call(first);
+  if (type === undefined) return undefined;
+  const buffer = bufferOf.call(first);
+  if (buffer instanceof SharedArrayBuffer || ctx.transfer?.has(buffer)) return undefined;
+  const per = (first as Int8Array).BYTES_PER_ELEMENT;
+  const limit = (ctx.maxNbytes ?? Number.POSITIVE_INFINITY) / per;
+  const slabs = slabLease(ctx);
+  let o: Float64Array;
+  let n: Float64Array;
+  let r: Float64Array | undefined;
+  let space: [SharedArrayBuffer, number] | undefined;
+  if (slabs) {
+    // Offsets, lengths and room for results side by side in the call's warm shared memory:
+    // the message then carries three views of it, not two fresh buffers to clone.
+    space = slabs.alloc(24 * count);
+    const [sab, at] = space;
+    o = new Float64Array(sab, at, count);
+    n = new Float64Array(sab, at + 8 * count, count);
+    r = new Float64Array(sab, at + 16 * count, count);
+  } else {
+    o = new Float64Array(count);
+    n = new Float64Array(count);
+  }
+  const range = readViews(items, type, buffer, per, limit, o, n);
+  let lo = range?.[0] ?? 0;
+  const hi = range?.[1] ?? 0;
+  lo -= lo % 8; // every view keeps its alignment at its new offset
+  if (!range || hi - lo > 2 * range[2] * per) {
+    if (space) slabs!.undo(space[0], space[1], 24 * count);
+    return undefined;
+  }
+  // With an arena, every chunk of the call (and later calls) uses one block the size of the
+  // whole buffer, each writing or checking only its own range: views keep their offsets.
+  // A buffer far larger than the chunk's range gets a block of that range alone (its pages
+  // would be reserved, if never touched, for every call).
+  let b: ArrayBufferLike;
+  if (ctx.arena && buffer.byteLength <= Math.max(WHOLE_BLOCK_BYTES, 64 * (hi - lo))) {
+    const lease = (ctx.lease ??= ctx.arena.lease());
+    b = lease.copy(buffer, 0, buffer.byteLength, false, lo, hi, true);
+  } else if (ctx.arena) {
+    b = (ctx.lease ??= ctx.arena.lease()).copy(buffer, lo, hi - lo, true);
+    for (let i = 0; i < count; i++) o[i] -= lo;
+  } else {
+    b = buffer.slice(lo, hi);
+    for (let i = 0; i < count; i++) o[i] -= lo;
+  }
+  return r ? { t: type, b, o, n, r } : { t: type, b, o, n };
+}
+
+/**
+ * Each view's offset and length into `o` and `n`, in one pass, each property read once; the
+ * range [lo, hi) they cover and their elements, or undefined when one is of another type or
+ * buffer, or over `limit` elements.
+ */
+function readViews(
+  items: unknown[],
+  type: string,
+  buffer: ArrayBufferLike,
+  per: number,
+  limit: number,
+  o: Float64Array,
+  n: Float64Array,
+): [number, number, number] | undefined {
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = 0;
+  let elements = 0;
+  for (let i = 0; i < items.length; i++) {
+    const v = items[i];
+    if (tagOf.call(v) !== type || bufferOf.call(v) !== buffer) return undefined;
+    const length = lengthOf.call(v);
+    if (length > limit) return undefined;
+    const at = offsetOf.call(v);
+    o[i] = at;
+    n[i] = length;
+    if (at < lo) lo = at;
+    const end = at + length * per;
+    if (end > hi) hi = end;
+    elements += length;
+  }
+  return [lo, hi, elements];
+}
+
+type ViewCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => unknown;
+
+/** The constructor a packed chunk's views are made with, by its name. */
+export function viewConstructor(packed: PackedViews): ViewCtor {
+  return (globalThis as unknown as Record<string, ViewCtor>)[packed.t];
+}
