@@ -199,7 +199,13 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
         });
         return;
       }
-      const size = this.#size();
+      // A run's first unit tells which task its chunk calls, and so what its items cost (known
+      // to a pool that ran the task before): it is read alone, then the chunk is sized.
+      const peek =
+        this.#carry.length === 0 &&
+        this.#lastSpec === undefined &&
+        this.#plan.chunkSize === undefined;
+      const size = peek ? 1 : this.#size();
       if (this.#carry.length < size && !this.#exhausted) {
         let taken: unknown[] | Promise<unknown[]>;
         try {
@@ -227,6 +233,7 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
           break;
         }
         this.#accept(taken);
+        if (peek) continue;
       }
       if (this.#carry.length > 0) this.#submit(size);
     }
@@ -243,6 +250,7 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
         fixed: plan.chunkSize,
         length: plan.source.length,
         workers: scheduler.maxWorkers,
+        concurrency: scheduler.options.concurrency,
         estimate: () => (spec ? scheduler.estimatePerUnit(spec) : undefined),
       },
       this.#placed,
