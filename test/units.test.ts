@@ -37,21 +37,22 @@ describe('adaptive batch sizing', () => {
   });
 
   test('a big input of known length aims at 16 chunks per worker, of 10 to 50 ms each', () => {
-    // 1M items of 1.6 µs: 1.6 s of work, 50 ms chunks (the longest), not 10 ms ones.
-    assert.equal(nextChunkSize(policy(0.0016, 1_000_000), 0), 31_250);
+    // 200k items of 10 µs: 2 s of work, 50 ms chunks (the longest), not 10 ms ones.
+    assert.equal(nextChunkSize(policy(0.01, 200_000), 0), 5000);
     // 100k of 4 µs: 400 ms of work, 12.5 ms a chunk.
     assert.equal(nextChunkSize(policy(0.004, 100_000), 0), 3125);
     // A small input still goes in chunks of about 10 ms, however few.
-    assert.equal(nextChunkSize(policy(0.001, 20_000), 0), 2500);
+    assert.equal(nextChunkSize(policy(0.01, 20_000), 0), 1000);
   });
 
-  test('chunks are capped at ceil(n / 4 workers) and at 100,000 items', () => {
-    assert.equal(nextChunkSize(policy(0.0001, 1_000_000), 0), 100_000);
+  test('chunks are capped at ceil(n / 4 workers) and at 16,000 items', () => {
+    assert.equal(nextChunkSize(policy(0.0016, 1_000_000), 0), 16_000);
+    assert.equal(nextChunkSize(policy(0.0001, 1_000_000), 0), 16_000);
     assert.equal(nextChunkSize(policy(0.0001, 800), 0), 100);
   });
 
   test('tasks that wait (concurrency above 1) keep chunks of about 10 ms', () => {
-    assert.equal(nextChunkSize({ ...policy(0.0016, 1_000_000), concurrency: 4 }, 0), 6250);
+    assert.equal(nextChunkSize({ ...policy(0.004, 1_000_000), concurrency: 4 }, 0), 2500);
   });
 
   test('the tail of a known input is split finer, down to chunks of about 2 ms', () => {

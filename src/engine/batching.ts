@@ -9,14 +9,20 @@ export const TARGET_CHUNK_MS = 10;
  * Each chunk costs the caller and its worker about half a millisecond on a busy 2-core machine
  * (messages, waking the caller, which takes a core from a worker): 5% of a 10 ms chunk. A big
  * input of known length aims at this many chunks per worker instead, up to MAX_TARGET_MS each,
- * which keeps that cost near 1% (W3: 1M items of ~1.6 µs, 1.61× → 1.85× the serial loop).
+ * which keeps that cost near 1%.
  */
 const CHUNKS_PER_WORKER = 16;
 const MAX_TARGET_MS = 50;
 /** The tail is not split into chunks shorter than this: a round trip per µs of work is all overhead. */
 const MIN_TAIL_MS = 2;
-/** An input already in memory (an array) may go in chunks this large. */
-const MAX_CHUNK = 100_000;
+/**
+ * An input already in memory (an array) goes in chunks of at most this many items. A chunk's
+ * arrays (the caller's slice, the worker's copy and its results) then stay under V8's large-
+ * object size (128 KB of 8-byte slots) and die young. At 100k items they were born in the old
+ * generation: on a caller holding 2M strings (170 MB) that cost a ~100-200 ms mark-compact
+ * every W6 round, and the workers promoted whole chunks of strings.
+ */
+const MAX_CHUNK = 16_000;
 /**
  * A lazy input is pulled only as far as its chunks in flight, so their size bounds the
  * caller's memory: 100k-item chunks of text lines held ~120 MB of look-ahead in `spindle run`.
