@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { nextChunkSize } from '../src/engine/batching.js';
 import type { TaskSink } from '../src/engine/future.js';
 import type { Scheduler } from '../src/engine/scheduler.js';
 import type { FeedPlan } from '../src/faces/feed-plan.js';
@@ -255,5 +256,37 @@ describe('the feeder', () => {
     const out = [];
     for await (const item of run as unknown as AsyncIterable<{ ok: boolean }>) out.push(item.ok);
     assert.deepEqual(out, [true, false, true]);
+  });
+
+  test('a task the pool has measured gets its first chunk sized by that measure, not one item', () => {
+    const fake = fakeScheduler();
+    const estimate = () => 0.01;
+    (fake.scheduler as unknown as { estimatePerUnit: () => number }).estimatePerUnit = estimate;
+    const items = Array.from({ length: 100_000 }, (_, i) => i);
+    feeder(fake, items, { chunkSize: undefined });
+    const expected = nextChunkSize({ length: items.length, workers: 2, estimate }, 0);
+    assert.ok(expected > 1);
+    assert.equal((fake.tasks[0].args[0] as number[]).length, expected);
+    assert.deepEqual(fake.tasks[0].args[0], items.slice(0, expected));
+  });
+
+  test('a task never measured goes first as one item, so the pool learns its cost', () => {
+    const fake = fakeScheduler();
+    feeder(fake, [1, 2, 3, 4], { chunkSize: undefined });
+    assert.deepEqual(fake.tasks[0].args[0], [1]);
+  });
+
+  test('all() and nextChunk() give results a worker packed into a typed array as plain arrays', async () => {
+    for (const take of ['all', 'nextChunk'] as const) {
+      const fake = fakeScheduler();
+      const run = feeder(fake, [1, 2, 3, 4], { delivery: 'completion' });
+      fake.tasks[1].sink.onResult(new Int32Array([30, 40]));
+      fake.tasks[0].sink.onResult(new Float64Array([-0, 0.5]));
+      if (take === 'all') assert.deepStrictEqual(await run.all(), [-0, 0.5, 30, 40]);
+      else {
+        assert.deepStrictEqual((await run.nextChunk())?.results, [30, 40]);
+        assert.deepStrictEqual((await run.nextChunk())?.results, [-0, 0.5]);
+      }
+    }
   });
 });

@@ -91,6 +91,35 @@ describe('Pool.map family', () => {
     assert.deepEqual(out, delays);
   });
 
+  test('map puts packed results in input order when a later chunk finishes first', async () => {
+    // Two chunks of 100 numbers, each sent back as one typed array; the first is the slow one.
+    const delays = Array.from({ length: 200 }, (_, i) => (i === 0 ? 150 : 0));
+    const seen: number[] = [];
+    const listener = (e: { items: number; durationMs: number }) => seen.push(e.items);
+    pool.on('taskEnd', listener);
+    try {
+      assert.deepEqual(await pool.map(tasks.sleep, delays, { chunksize: 100 }), delays);
+    } finally {
+      pool.off('taskEnd', listener);
+    }
+    assert.deepEqual(seen, [100, 100]);
+  });
+
+  test('map over an array cut short while it runs returns the results of the items it read', async () => {
+    const xs = Array.from({ length: 20 }, (_, i) => i);
+    const running = pool.map(tasks.sleep, xs, { chunksize: 1 });
+    // The first chunks are taken at the call; the rest is read from the array as it is now.
+    xs.length = 8;
+    assert.deepEqual(await running, [0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+
+  test('map over an array grown while it runs returns the results of the added items too', async () => {
+    const xs = Array.from({ length: 10 }, (_, i) => i);
+    const running = pool.map(tasks.sleep, xs, { chunksize: 1 });
+    xs.push(10, 11, 12);
+    assert.deepEqual(await running, [...xs]);
+  });
+
   test('imapUnordered yields every result, fast ones first', async () => {
     const out: number[] = [];
     for await (const v of pool.imapUnordered(tasks.sleep, [300, 0, 0, 0], { chunksize: 1 }))

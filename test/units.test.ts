@@ -32,15 +32,34 @@ describe('adaptive batch sizing', () => {
     assert.equal(nextChunkSize(policy(undefined, 1000), 0), 1);
   });
 
-  test('cheap items fill a chunk of about 10 ms, capped at ceil(n / 4 workers)', () => {
+  test('cheap items of a lazy input fill a chunk of about 10 ms', () => {
     assert.equal(nextChunkSize(policy(0.01), 0), 1000);
-    assert.equal(nextChunkSize(policy(0.0001, 1_000_000), 0), 100_000);
+  });
+
+  test('a big input of known length aims at 16 chunks per worker, of 10 to 50 ms each', () => {
+    // 200k items of 10 µs: 2 s of work, 50 ms chunks (the longest), not 10 ms ones.
+    assert.equal(nextChunkSize(policy(0.01, 200_000), 0), 5000);
+    // 100k of 4 µs: 400 ms of work, 12.5 ms a chunk.
+    assert.equal(nextChunkSize(policy(0.004, 100_000), 0), 3125);
+    // A small input still goes in chunks of about 10 ms, however few.
+    assert.equal(nextChunkSize(policy(0.01, 20_000), 0), 1000);
+  });
+
+  test('chunks are capped at ceil(n / 4 workers) and at 16,000 items', () => {
+    assert.equal(nextChunkSize(policy(0.0016, 1_000_000), 0), 16_000);
+    assert.equal(nextChunkSize(policy(0.0001, 1_000_000), 0), 16_000);
     assert.equal(nextChunkSize(policy(0.0001, 800), 0), 100);
   });
 
-  test('the tail of a known input is split finer', () => {
-    assert.equal(nextChunkSize(policy(0.0001, 800), 780), 5);
-    assert.equal(nextChunkSize(policy(0.0001, 800), 799), 1);
+  test('tasks that wait (concurrency above 1) keep chunks of about 10 ms', () => {
+    assert.equal(nextChunkSize({ ...policy(0.004, 1_000_000), concurrency: 4 }, 0), 2500);
+  });
+
+  test('the tail of a known input is split finer, down to chunks of about 2 ms', () => {
+    assert.equal(nextChunkSize(policy(1, 800), 780), 5);
+    assert.equal(nextChunkSize(policy(1, 800), 799), 2);
+    assert.equal(nextChunkSize(policy(0.01, 10_000), 9_000), 250);
+    assert.equal(nextChunkSize(policy(0.01, 10_000), 9_990), 200);
   });
 
   test('a lazy input is pulled in chunks of at most 10,000', () => {
@@ -49,6 +68,7 @@ describe('adaptive batch sizing', () => {
 
   test('slow items go one per chunk', () => {
     assert.equal(nextChunkSize(policy(50, 1000), 0), 1);
+    assert.equal(nextChunkSize(policy(12, 1000), 0), 4);
   });
 });
 

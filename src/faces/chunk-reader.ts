@@ -1,5 +1,17 @@
 import type { FedChunk } from './feed-plan.js';
 
+/** A settled chunk whose results may still be packed (a typed array of numbers). */
+export interface RawChunk {
+  readonly first: number;
+  readonly results: ArrayLike<unknown>;
+}
+
+/**
+ * Inputs of known length up to this many items are collected into one array made at the start.
+ * Past it V8 may give `new Array(n)` slow (dictionary) elements; such inputs grow an array instead.
+ */
+const PRESIZE_MAX = 32_000_000;
+
 /**
  * How a run's results are read, whatever feeds it: one result at a time as an async iterator
  * (`imap`), or all of them at once (`map`). Subclasses supply the chunks and the stop.
@@ -12,6 +24,16 @@ export abstract class ChunkReader<R> implements AsyncIterableIterator<R> {
   abstract nextChunk(): Promise<FedChunk | undefined>;
   /** Ends the run early: nothing more is pulled, and queued work is withdrawn. */
   abstract stop(): void;
+
+  /** Like nextChunk, but results a worker packed may be handed out still packed. */
+  protected nextRaw(): Promise<RawChunk | undefined> {
+    return this.nextChunk();
+  }
+
+  /** Items in the whole input, when known up front. */
+  protected expectedLength(): number | undefined {
+    return undefined;
+  }
 
   async next(): Promise<IteratorResult<R>> {
     for (;;) {
@@ -43,8 +65,24 @@ export abstract class ChunkReader<R> implements AsyncIterableIterator<R> {
     return this;
   }
 
-  /** Every result in input order; chunks that came in completion order are sorted first. */
+  /**
+   * Every result in input order. With the input's length known, each chunk is copied to its
+   * place in one array as it settles: the copy overlaps the workers' work instead of following
+   * the last result, and no chunk's results are kept (and promoted by the GC) until the end.
+   */
   protected async readAll(inOrder: boolean): Promise<R[]> {
+    const n = this.expectedLength();
+    if (n !== undefined && n <= PRESIZE_MAX) {
+      const out = new Array<R>(n);
+      let end = 0;
+      for (let chunk = await this.nextRaw(); chunk; chunk = await this.nextRaw()) {
+        copyAt(out, chunk.first, chunk.results);
+        end = Math.max(end, chunk.first + chunk.results.length);
+      }
+      // An input array cut short while the map ran has fewer items than it had at the start.
+      if (end < n) out.length = end;
+      return out;
+    }
     const out: R[] = [];
     const chunks: FedChunk[] = [];
     for (let chunk = await this.nextChunk(); chunk; chunk = await this.nextChunk()) {
@@ -56,6 +94,10 @@ export abstract class ChunkReader<R> implements AsyncIterableIterator<R> {
     for (const chunk of chunks) pushAll(out, chunk.results);
     return out;
   }
+}
+
+function copyAt<T>(out: T[], at: number, items: ArrayLike<unknown>): void {
+  for (let i = 0; i < items.length; i++) out[at + i] = items[i] as T;
 }
 
 function pushAll<T>(out: T[], items: readonly unknown[]): void {

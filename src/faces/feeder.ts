@@ -4,7 +4,7 @@ import type { TaskSink } from '../engine/future.js';
 import type { Task } from '../engine/scheduler.js';
 import { CancelledError } from '../errors.js';
 import type { TaskSpec } from '../tasks/types.js';
-import { ChunkReader } from './chunk-reader.js';
+import { ChunkReader, type RawChunk } from './chunk-reader.js';
 import {
   type FedChunk,
   type FeedPlan,
@@ -23,7 +23,8 @@ interface Chunk {
   task: Task | undefined;
   /** settle mode: the one-unit tasks a failed chunk was split into */
   parts: Task[] | undefined;
-  results: unknown[] | undefined;
+  /** Still packed (a typed array) until handed out, unless the reader takes them as they are. */
+  results: ArrayLike<unknown> | undefined;
   error: unknown;
   settled: boolean;
 }
@@ -97,6 +98,21 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
 
   /** The next settled task, in the plan's delivery order; undefined at the end. */
   async nextChunk(): Promise<FedChunk | undefined> {
+    const chunk = await this.#next();
+    return (
+      chunk && { first: chunk.first, units: chunk.units, results: unpackResults(chunk.results) }
+    );
+  }
+
+  protected override nextRaw(): Promise<RawChunk | undefined> {
+    return this.#next();
+  }
+
+  protected override expectedLength(): number | undefined {
+    return this.#plan.source.length;
+  }
+
+  async #next(): Promise<(RawChunk & { units: unknown[] | undefined }) | undefined> {
     this.#fill();
     for (;;) {
       if (this.#finished && !this.#failure) return undefined;
@@ -183,7 +199,13 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
         });
         return;
       }
-      const size = this.#size();
+      // A run's first unit tells which task its chunk calls, and so what its items cost (known
+      // to a pool that ran the task before): it is read alone, then the chunk is sized.
+      const peek =
+        this.#carry.length === 0 &&
+        this.#lastSpec === undefined &&
+        this.#plan.chunkSize === undefined;
+      const size = peek ? 1 : this.#size();
       if (this.#carry.length < size && !this.#exhausted) {
         let taken: unknown[] | Promise<unknown[]>;
         try {
@@ -211,6 +233,7 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
           break;
         }
         this.#accept(taken);
+        if (peek) continue;
       }
       if (this.#carry.length > 0) this.#submit(size);
     }
@@ -227,6 +250,7 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
         fixed: plan.chunkSize,
         length: plan.source.length,
         workers: scheduler.maxWorkers,
+        concurrency: scheduler.options.concurrency,
         estimate: () => (spec ? scheduler.estimatePerUnit(spec) : undefined),
       },
       this.#placed,
@@ -294,8 +318,10 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
   _done(chunk: Chunk, value: unknown): void {
     if (this.#dropped(chunk)) return;
     const plan = this.#plan;
-    const results = plan.results ? plan.results(value, chunk.size) : unpackResults(value);
-    this.#settle(chunk, plan.settle ? results.map(settledItem) : results);
+    if (plan.results) this.#settle(chunk, plan.results(value, chunk.size));
+    else if (plan.settle) this.#settle(chunk, unpackResults(value).map(settledItem));
+    // Unpacked when handed out: map() copies a typed array straight into its result.
+    else this.#settle(chunk, value as ArrayLike<unknown>);
   }
 
   /** @internal A task of this run failed (threw, crashed, timed out, would not clone). */
@@ -334,12 +360,13 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
     return true;
   }
 
-  #settle(chunk: Chunk, results: unknown[]): void {
+  #settle(chunk: Chunk, results: ArrayLike<unknown>): void {
     chunk.settled = true;
     chunk.results = results;
     this.#live.delete(chunk);
     if (this.#plan.settle) {
-      for (const r of results) if (!(r as SettledItem<unknown>).ok) this.#failedUnits++;
+      for (const r of results as unknown[])
+        if (!(r as SettledItem<unknown>).ok) this.#failedUnits++;
     }
     this.#done += results.length;
     const delivery = this.#plan.delivery;
@@ -348,7 +375,7 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
       this.#unread--;
       chunk.results = undefined;
       try {
-        delivery({ first: chunk.first, units: chunk.units, results });
+        delivery({ first: chunk.first, units: chunk.units, results: unpackResults(results) });
       } catch (error) {
         this.#fail(error);
       }
