@@ -1,5 +1,6 @@
 import { rebuildError } from '../codec/errors.js';
 import { unpackResults as unpackPacked } from '../codec/pack.js';
+import { nextChunkSize } from '../engine/batching.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import type { TaskSpec } from '../tasks/types.js';
 import type { ItemSource } from './source.js';
@@ -90,4 +91,29 @@ export function settledItem(raw: unknown): SettledItem<unknown> {
   const [ok, value] = raw as [boolean, unknown];
   if (ok) return { ok: true, value };
   return { ok: false, error: rebuildError(value as any) };
+}
+
+/**
+ * How many units the next task takes: the plan's fixed size, or the pool's sizing policy for
+ * the task the units call (`carry`'s first unit tells which; else the run's last task).
+ */
+export function nextChunkSizeOf(
+  plan: FeedPlan,
+  carry: readonly unknown[],
+  lastSpec: TaskSpec | undefined,
+  placed: number,
+): number {
+  if (plan.chunkSize !== undefined) return plan.chunkSize;
+  const scheduler = plan.scheduler;
+  const spec = carry.length > 0 ? plan.specOf(carry[0]) : lastSpec;
+  return nextChunkSize(
+    {
+      fixed: plan.chunkSize,
+      length: plan.source.length,
+      workers: scheduler.maxWorkers,
+      concurrency: scheduler.options.concurrency,
+      estimate: () => (spec ? scheduler.estimatePerUnit(spec) : undefined),
+    },
+    placed,
+  );
 }

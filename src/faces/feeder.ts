@@ -1,13 +1,14 @@
-import { nextChunkSize } from '../engine/batching.js';
 import { Deque } from '../engine/deque.js';
 import type { TaskSink } from '../engine/future.js';
 import type { Task } from '../engine/scheduler.js';
 import { CancelledError } from '../errors.js';
 import type { TaskSpec } from '../tasks/types.js';
 import { ChunkReader, type RawChunk } from './chunk-reader.js';
+import { type Chunk, ChunkSink } from './feed-chunk.js';
 import {
   type FedChunk,
   type FeedPlan,
+  nextChunkSizeOf,
   type SettledItem,
   settledItem,
   type TaskOrder,
@@ -15,34 +16,6 @@ import {
 } from './feed-plan.js';
 import { abortError } from './refusals.js';
 import { rerunOneByOne } from './rerun.js';
-
-interface Chunk {
-  first: number;
-  size: number;
-  units: unknown[] | undefined;
-  task: Task | undefined;
-  /** settle mode: the one-unit tasks a failed chunk was split into */
-  parts: Task[] | undefined;
-  /** Still packed (a typed array) until handed out, unless the reader takes them as they are. */
-  results: ArrayLike<unknown> | undefined;
-  error: unknown;
-  settled: boolean;
-}
-
-/** A chunk's link to the scheduler, with its methods on the prototype. */
-class ChunkSink implements TaskSink {
-  constructor(
-    readonly feeder: Feeder,
-    readonly chunk: Chunk,
-  ) {}
-  onStart(): void {}
-  onResult(value: unknown): void {
-    this.feeder._done(this.chunk, value);
-  }
-  onError(error: unknown): void {
-    this.feeder._failed(this.chunk, error);
-  }
-}
 
 /**
  * The one layer between the faces and the scheduler. It pulls units with bounded look-ahead,
@@ -241,20 +214,7 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
   };
 
   #size(): number {
-    const plan = this.#plan;
-    if (plan.chunkSize !== undefined) return plan.chunkSize;
-    const scheduler = plan.scheduler;
-    const spec = this.#carry.length > 0 ? plan.specOf(this.#carry[0]) : this.#lastSpec;
-    return nextChunkSize(
-      {
-        fixed: plan.chunkSize,
-        length: plan.source.length,
-        workers: scheduler.maxWorkers,
-        concurrency: scheduler.options.concurrency,
-        estimate: () => (spec ? scheduler.estimatePerUnit(spec) : undefined),
-      },
-      this.#placed,
-    );
+    return nextChunkSizeOf(this.#plan, this.#carry, this.#lastSpec, this.#placed);
   }
 
   #accept(units: unknown[]): void {
