@@ -26,11 +26,7 @@ export abstract class WorkerEvents extends SchedulerCore {
   protected rebalance(idle: Slot): void {
     const taken = takeBackHalf(idle, this.slots, this.options.concurrency);
     if (taken.length === 0) return;
-    for (const task of taken) {
-      // taken is newest first: queueing each at the front restores the original order
-      if (task.zombie) task.state = SETTLED;
-      else this.requeue(task, true);
-    }
+    this.requeueNewestFirst(taken);
     this.tally.stolen += taken.length;
     this.dispatch();
   }
@@ -164,7 +160,15 @@ export abstract class WorkerEvents extends SchedulerCore {
     const held = [...slot.inflight.values()];
     slot.inflight.clear();
     slot.inflightCost = 0;
-    for (const task of held.reverse()) {
+    this.requeueNewestFirst(held.reverse());
+  }
+
+  /**
+   * Puts tasks taken off a worker back at the queue's front; newest first, so that queueing
+   * each at the front restores their order. A cancelled one (a zombie) just ends.
+   */
+  protected requeueNewestFirst(tasks: Task[]): void {
+    for (const task of tasks) {
       if (task.zombie) task.state = SETTLED;
       else this.requeue(task, true);
     }
