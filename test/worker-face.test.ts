@@ -67,12 +67,60 @@ await pool.close();
 console.log(JSON.stringify(out));
 `;
 
+// A task's own thread and child process inherit the workers' flags (and so the condition): they
+// must get spindle as a library, not start a spindle worker of their own.
+const OWN_TASKS = `import { defineTasks } from 'spindle';
+import { Worker } from 'node:worker_threads';
+import { fork } from 'node:child_process';
+export const tasks = defineTasks(import.meta.url, {
+  children: async () => {
+    const worker = new Worker(new URL('./own-thread.mjs', import.meta.url), { workerData: 'data' });
+    const thread = await new Promise((resolve, reject) => {
+      worker.once('message', resolve);
+      worker.once('error', reject);
+      worker.postMessage('hello');
+    });
+    await worker.terminate();
+    const child = await new Promise((resolve, reject) => {
+      const proc = fork(new URL('./own-child.mjs', import.meta.url), [], { stdio: ['ignore', 'pipe', 'inherit', 'ipc'] });
+      let out = '';
+      proc.stdout.on('data', (d) => { out += d; });
+      proc.once('message', () => proc.send({ say: 'child' }));
+      proc.once('error', reject);
+      proc.once('exit', (code) => resolve({ code, out: out.trim() }));
+    });
+    return { thread, child };
+  },
+});
+`;
+const OWN_THREAD = `import { defineTasks } from 'spindle';
+import { parentPort } from 'node:worker_threads';
+parentPort.once('message', (got) => parentPort.postMessage({ got, defineTasks: typeof defineTasks }));
+`;
+const OWN_CHILD = `import { defineTasks, inWorker } from 'spindle';
+process.once('message', (message) => {
+  console.log(message.say, typeof defineTasks, inWorker());
+  process.disconnect();
+});
+process.send('ready');
+`;
+const OWN_MAIN = `import { Pool } from 'spindle';
+import { tasks } from './own-tasks.mjs';
+const pool = new Pool({ workers: 1, backend: process.argv[2] });
+console.log(JSON.stringify(await pool.submit(tasks.children)));
+await pool.close();
+`;
+
 describe("import 'spindle' in a worker", () => {
   before(() => {
     mkdirSync(join(root, '.tmp'), { recursive: true });
     dir = mkdtempSync(join(root, '.tmp', 'worker-face-'));
     writeFileSync(join(dir, 'tasks.mjs'), TASKS);
     writeFileSync(join(dir, 'main.mjs'), MAIN);
+    writeFileSync(join(dir, 'own-tasks.mjs'), OWN_TASKS);
+    writeFileSync(join(dir, 'own-thread.mjs'), OWN_THREAD);
+    writeFileSync(join(dir, 'own-child.mjs'), OWN_CHILD);
+    writeFileSync(join(dir, 'own-children.mjs'), OWN_MAIN);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -96,5 +144,21 @@ describe("import 'spindle' in a worker", () => {
     const out = await runMain(['--max-old-space-size=512']);
     assert.deepEqual(out.names, out.callerNames);
     assert.deepEqual(out.nested.map, [1, 4, 9]);
+    // Those workers start from the library's own graph: one copy of spindle there too.
+    assert.equal(out.isLock, true);
+    assert.equal(out.timeoutClass, true);
   });
+
+  for (const backend of ['threads', 'processes']) {
+    test(`a thread or process a task starts itself gets spindle as a library (${backend})`, async () => {
+      const { stdout } = await run(process.execPath, ['own-children.mjs', backend], {
+        cwd: dir,
+        timeout: 60_000,
+      });
+      assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1)!), {
+        thread: { got: 'hello', defineTasks: 'function' },
+        child: { code: 0, out: 'child function false' },
+      });
+    });
+  }
 });

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { builtin } from '../builtin.js';
 import type { FromWorker } from '../wire/protocol.js';
 import type { DeathReport } from '../worker/process-entry.js';
+import { PROCESS_ENTRY } from '../worker/where.js';
 import { workerEntryUrl } from './entry-url.js';
 import { failedStart } from './start-failure.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
@@ -41,7 +42,7 @@ export class ProcessBackend implements Backend {
       execArgv,
       // fd 4: the death report pipe
       stdio: ['ignore', 'inherit', 'inherit', 'ipc', 'pipe'],
-      env: { ...process.env, SPINDLE_WORKER: '1' },
+      env: { ...process.env, SPINDLE_WORKER: '1', [PROCESS_ENTRY]: entry.href },
     });
     const reportPipe = child.stdio[4] as Readable | null;
     let reportText = '';

@@ -1,6 +1,7 @@
 /**
- * The export condition spindle's workers run under: with it, `import 'spindle'` in a task module
- * is `worker/face.ts`, which leaves the caller's faces unevaluated until a task uses one.
+ * The export condition spindle's workers run under: with it, `import 'spindle'` (and
+ * `spindle/tasks`) in a task module is the worker entry itself, whose exports are
+ * `worker/face.ts`'s, which leave the caller's faces unevaluated until a task uses one.
  */
 export const WORKER_CONDITION = 'spindle-worker';
 const FLAG = `--conditions=${WORKER_CONDITION}`;

@@ -1,5 +1,5 @@
-import { writeSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
+import { builtin } from '../builtin.js';
 import type { ToWorker } from '../wire/protocol.js';
 import { WorkerRuntime } from './runtime.js';
 
@@ -55,6 +55,7 @@ export function startProcessWorker(): void {
       death.error = { name: 'Error', message: String(error) };
     }
     try {
+      const { writeSync } = builtin<typeof import('node:fs')>('node:fs');
       writeSync(REPORT_FD, JSON.stringify(death));
     } catch {
       // started without the report pipe (by hand): nothing to tell

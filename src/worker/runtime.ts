@@ -1,3 +1,4 @@
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import { builtin } from '../builtin.js';
 import { findUncloneable } from '../codec/clone-path.js';
 import { serializeError, type WireError } from '../codec/errors.js';
@@ -24,6 +25,7 @@ import {
 } from '../wire/protocol.js';
 import { isThenable, runChunk } from './chunk.js';
 import { claim } from './claims.js';
+import { now } from './clock.js';
 import { compileInline } from './compile.js';
 import { eventLoopUtilization } from './elu.js';
 import { adoptProgramEntry } from './entry-guard.js';
@@ -81,7 +83,8 @@ export class WorkerRuntime {
   #lastFlush = 0;
   #lastHeapAt = Number.NEGATIVE_INFINITY;
   #busyMs = 0;
-  #lastElu = eventLoopUtilization();
+  /** Read first once the first results are posted (see #flush). */
+  #lastElu: EventLoopUtilization | undefined;
   #flushScheduled = false;
   #ready: Promise<void> | undefined;
   readonly #controllers = new Map<number, AbortController>();
@@ -189,8 +192,6 @@ export class WorkerRuntime {
       }
     }
     this.#ready = undefined;
-    // Load is measured from here: starting up says nothing about the tasks.
-    this.#lastElu = eventLoopUtilization();
     this.#post({ op: 'ready' });
   }
 
@@ -242,8 +243,7 @@ export class WorkerRuntime {
         continue;
       }
       this.#start(id, fn, kind, args);
-      if (this.#out.length > 0 && performance.now() - this.#lastFlush > FLUSH_EVERY_MS)
-        this.#flush();
+      if (this.#out.length > 0 && now() - this.#lastFlush > FLUSH_EVERY_MS) this.#flush();
     }
     if (loading) this.#post({ op: 'loading', ids: loading });
     if (this.#head >= queue.length) {
@@ -255,7 +255,7 @@ export class WorkerRuntime {
   }
 
   #start(id: number, fn: AnyFn, kind: number, args: unknown[]): void {
-    const started = performance.now();
+    const started = now();
     let result: unknown;
     current.task = { runtime: this, id };
     try {
@@ -263,7 +263,7 @@ export class WorkerRuntime {
     } catch (error) {
       current.task = undefined;
       this.#done(id, started);
-      this.#settle(id, ResultStatus.ERROR, serializeError(error), performance.now() - started);
+      this.#settle(id, ResultStatus.ERROR, serializeError(error), now() - started);
       return;
     }
     current.task = undefined;
@@ -276,13 +276,13 @@ export class WorkerRuntime {
       return;
     }
     this.#done(id, started);
-    this.#settle(id, ResultStatus.OK, result, performance.now() - started);
+    this.#settle(id, ResultStatus.OK, result, now() - started);
   }
 
   #asyncSettle(id: number, started: number, status: number, value: unknown): void {
     this.#running--;
     this.#done(id, started);
-    this.#settle(id, status, value, performance.now() - started);
+    this.#settle(id, status, value, now() - started);
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       setImmediate(() => {
@@ -307,24 +307,31 @@ export class WorkerRuntime {
   #flush(): void {
     const results = this.#out;
     this.#out = [];
-    this.#lastFlush = performance.now();
+    this.#lastFlush = now();
     const busyMs = this.#busyMs;
     this.#busyMs = 0;
-    const elu = eventLoopUtilization();
-    const delta = eventLoopUtilization(elu, this.#lastElu);
-    this.#lastElu = elu;
-    const load: [number, number] = [delta.active, delta.idle];
-    // Sampled, not sent with every message: reading the heap costs about a microsecond.
+    // Load and heap from the second message on: the first read of either loads a part of Node
+    // (perf_hooks ~1.2 ms, v8 ~0.6 ms) that would delay a new pool's first result.
+    const first = this.#lastElu === undefined;
+    let load: [number, number] | undefined;
     let heap: number | undefined;
-    if (this.#lastFlush - this.#lastHeapAt >= HEAP_EVERY_MS) {
-      this.#lastHeapAt = this.#lastFlush;
-      heap = builtin<typeof import('node:v8')>('node:v8').getHeapStatistics().used_heap_size;
+    if (!first) {
+      const elu = eventLoopUtilization();
+      const delta = eventLoopUtilization(elu, this.#lastElu);
+      this.#lastElu = elu;
+      load = [delta.active, delta.idle];
+      // Sampled, not sent with every message: reading the heap costs about a microsecond.
+      if (this.#lastFlush - this.#lastHeapAt >= HEAP_EVERY_MS) {
+        this.#lastHeapAt = this.#lastFlush;
+        heap = builtin<typeof import('node:v8')>('node:v8').getHeapStatistics().used_heap_size;
+      }
     }
     try {
       this.#post({ op: 'done', results, busyMs, load, heap });
     } catch {
       this.#postOneByOne(results, busyMs, load, heap);
     }
+    if (first) this.#lastElu = eventLoopUtilization();
   }
 
   /**
@@ -334,7 +341,7 @@ export class WorkerRuntime {
   #postOneByOne(
     results: unknown[],
     busyMs: number,
-    load: [number, number],
+    load: [number, number] | undefined,
     heap: number | undefined,
   ): void {
     for (let i = 0; i < results.length; i += RESULT_STRIDE) {
