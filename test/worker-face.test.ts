@@ -26,6 +26,7 @@ async function runMain(nodeArgs: string[], backend = 'threads') {
 
 const TASKS = `import * as spindle from 'spindle';
 import { defineTasks, delayed, Lock, parallel, Pool, TimeoutError } from 'spindle';
+import { ALL_COMPLETED, asCompleted, cpuCount, FIRST_COMPLETED, FIRST_EXCEPTION, Future, shared, wait } from 'spindle';
 export const tasks = defineTasks(import.meta.url, {
   names: () => Object.keys(spindle).sort(),
   nested: async () => {
@@ -48,6 +49,30 @@ export const tasks = defineTasks(import.meta.url, {
   square: (x) => x * x,
   isLock: (lock) => lock instanceof Lock,
   timeoutClass: () => new TimeoutError('x') instanceof spindle.SpindleError,
+  // What loads on first use from face-extras.ts: the same code as the index's.
+  extras: async () => {
+    const pool = new Pool({ workers: 1 });
+    try {
+      const future = pool.submit(tasks.square, 3);
+      const { done } = await wait([future], { returnWhen: FIRST_COMPLETED });
+      const array = shared.float64(2);
+      return {
+        isFuture: future instanceof Future,
+        done: await Promise.all([...done].map((f) => f.result())),
+        completed: await (async () => {
+          const values = [];
+          for await (const f of asCompleted([pool.submit(tasks.square, 4)])) values.push(await f.result());
+          return values;
+        })(),
+        sharedArray: array instanceof Float64Array && array.buffer instanceof SharedArrayBuffer,
+        sharedKeys: Object.keys(shared).sort(),
+        cores: Number.isInteger(cpuCount()) && cpuCount() > 0,
+        constants: [ALL_COMPLETED, FIRST_COMPLETED, FIRST_EXCEPTION],
+      };
+    } finally {
+      await pool.close();
+    }
+  },
 });
 `;
 
@@ -62,6 +87,11 @@ const out = {
   nested: await pool.submit(tasks.nested),
   isLock: backend === 'threads' ? await pool.submit(tasks.isLock, new Lock()) : true,
   timeoutClass: await pool.submit(tasks.timeoutClass),
+  extras: await pool.submit(tasks.extras),
+  callerExtras: {
+    sharedKeys: Object.keys(spindle.shared).sort(),
+    constants: [spindle.ALL_COMPLETED, spindle.FIRST_COMPLETED, spindle.FIRST_EXCEPTION],
+  },
 };
 await pool.close();
 console.log(JSON.stringify(out));
@@ -137,6 +167,15 @@ describe("import 'spindle' in a worker", () => {
       });
       assert.equal(out.isLock, true);
       assert.equal(out.timeoutClass, true);
+      assert.deepEqual(out.extras, {
+        isFuture: true,
+        done: [9],
+        completed: [16],
+        sharedArray: true,
+        sharedKeys: out.callerExtras.sharedKeys,
+        cores: true,
+        constants: out.callerExtras.constants,
+      });
     });
   }
 

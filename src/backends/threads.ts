@@ -12,9 +12,13 @@ import { startThread } from './worker-condition.js';
 /**
  * Loads the entry, registering tsx first when the caller runs under it (see typescript.ts).
  * Only `import()`, no `require`: an eval'd worker inherits `--input-type=module` from a caller
- * started with `node --input-type=module -e`, and then runs this as a module.
+ * started with `node --input-type=module -e`, and then runs this as a module. On Node ≥ 22.1
+ * the thread keeps V8's compiled code of what it imports in Node's compile cache (in the temp
+ * folder; NODE_DISABLE_COMPILE_CACHE=1 turns it off): a new pool's first result came ~4 ms
+ * sooner on Node 22. Node 20 has no such cache.
  */
 const BOOTSTRAP = `
+process.getBuiltinModule?.('node:module').enableCompileCache?.();
 import('node:worker_threads').then(async ({ workerData }) => {
   if (workerData.tsx) (await import(workerData.tsx)).register();
   await import(workerData.entry);

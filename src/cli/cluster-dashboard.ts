@@ -1,3 +1,5 @@
+// One chunk for the worker's code: see worker/kernel.ts.
+import '../worker/kernel.js';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PageSnapshot } from '../observe/page.js';

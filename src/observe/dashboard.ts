@@ -1,3 +1,5 @@
+// One chunk for the worker's code: see worker/kernel.ts.
+import '../worker/kernel.js';
 import type { Pool } from '../faces/pool.js';
 import { PoolMonitor } from './monitor.js';
 import { type Dashboard, type DashboardOptions, serveDashboard } from './server.js';

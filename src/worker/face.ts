@@ -16,10 +16,8 @@
  */
 import { builtin } from '../builtin.js';
 import type * as Index from '../index.js';
+import type * as Extras from './face-extras.js';
 
-export { shared } from '../codec/shared.js';
-export { cpuCount } from '../cpu.js';
-export { Future } from '../engine/future.js';
 export {
   CancelledError,
   ChannelClosedError,
@@ -37,13 +35,6 @@ export {
   WorkerCrashedError,
   WorkerStartError,
 } from '../errors.js';
-export {
-  ALL_COMPLETED,
-  asCompleted,
-  FIRST_COMPLETED,
-  FIRST_EXCEPTION,
-  wait,
-} from '../faces/futures.js';
 export { Barrier } from '../sync/barrier.js';
 export { Channel } from '../sync/channel.js';
 export { Lock } from '../sync/lock.js';
@@ -54,17 +45,34 @@ export { inWorker } from './where.js';
 
 let index: typeof Index | undefined;
 function loadIndex(): typeof Index {
-  const { createRequire } = builtin<typeof import('node:module')>('node:module');
-  index ??= createRequire(import.meta.url)('../index.js') as typeof Index;
+  index ??= requireHere('../index.js') as typeof Index;
   return index;
 }
 
-/** A stand-in for the index's export `name`, forwarding every operation to it. */
-function onFirstUse<K extends keyof typeof Index>(name: K): (typeof Index)[K] {
-  const real = (): any => loadIndex()[name];
+let extras: typeof Extras | undefined;
+function loadExtras(): typeof Extras {
+  extras ??= requireHere('./face-extras.js') as typeof Extras;
+  return extras;
+}
+
+function requireHere(path: string): unknown {
+  const { createRequire } = builtin<typeof import('node:module')>('node:module');
+  return createRequire(import.meta.url)(path);
+}
+
+/**
+ * A stand-in for an export of the index (or of face-extras.ts), forwarding every operation to
+ * it. `object`: the real one is an object (`shared`), not a function.
+ */
+function onFirstUse<K extends keyof typeof Index>(
+  name: K,
+  load: () => object = loadIndex,
+  object = false,
+): (typeof Index)[K] {
+  const real = (): any => (load() as Record<string, unknown>)[name];
   // A plain function: constructible, and its own `prototype` is writable, so `get` may answer
   // with the real class's prototype without breaking a proxy invariant.
-  const target = function spindleFace() {};
+  const target = object ? {} : function spindleFace() {};
   const face: any = new Proxy(target, {
     apply: (_t, self, args) => Reflect.apply(real(), self, args),
     construct: (_t, args, newTarget) =>
@@ -73,9 +81,29 @@ function onFirstUse<K extends keyof typeof Index>(name: K): (typeof Index)[K] {
     set: (_t, key, value) => Reflect.set(real(), key, value),
     has: (_t, key) => Reflect.has(real(), key),
     getPrototypeOf: () => Reflect.getPrototypeOf(real()),
+    ...(object && {
+      ownKeys: () => Reflect.ownKeys(real()),
+      // Reported configurable: the target lacks them, and a proxy may not call those fixed.
+      getOwnPropertyDescriptor: (_t: object, key: string | symbol) => {
+        const descriptor = Reflect.getOwnPropertyDescriptor(real(), key);
+        return descriptor && { ...descriptor, configurable: true };
+      },
+    }),
   });
   return face;
 }
+
+// Used by tasks but not by the runtime: a module that only the index shares with the worker's
+// entry is one more file for every new worker to read (see scripts/build.mjs), so these load
+// with face-extras.ts on first use: a few files, not the whole index.
+export const shared = onFirstUse('shared', loadExtras, true);
+export const cpuCount = onFirstUse('cpuCount', loadExtras);
+export const Future = onFirstUse('Future', loadExtras);
+export const wait = onFirstUse('wait', loadExtras);
+export const asCompleted = onFirstUse('asCompleted', loadExtras);
+export const ALL_COMPLETED = 'ALL_COMPLETED' satisfies typeof Index.ALL_COMPLETED;
+export const FIRST_COMPLETED = 'FIRST_COMPLETED' satisfies typeof Index.FIRST_COMPLETED;
+export const FIRST_EXCEPTION = 'FIRST_EXCEPTION' satisfies typeof Index.FIRST_EXCEPTION;
 
 export const Bag = onFirstUse('Bag');
 export const bag = onFirstUse('bag');

@@ -310,21 +310,22 @@ export class WorkerRuntime {
     this.#lastFlush = now();
     const busyMs = this.#busyMs;
     this.#busyMs = 0;
-    // Load and heap from the second message on: the first read of either loads a part of Node
-    // (perf_hooks ~1.2 ms, v8 ~0.6 ms) that would delay a new pool's first result.
+    // Load from the second message on: its first read loads Node's perf_hooks (~1.2 ms in a
+    // fresh worker), which would delay a new pool's first result.
     const first = this.#lastElu === undefined;
     let load: [number, number] | undefined;
-    let heap: number | undefined;
     if (!first) {
       const elu = eventLoopUtilization();
       const delta = eventLoopUtilization(elu, this.#lastElu);
       this.#lastElu = elu;
       load = [delta.active, delta.idle];
-      // Sampled, not sent with every message: reading the heap costs about a microsecond.
-      if (this.#lastFlush - this.#lastHeapAt >= HEAP_EVERY_MS) {
-        this.#lastHeapAt = this.#lastFlush;
-        heap = builtin<typeof import('node:v8')>('node:v8').getHeapStatistics().used_heap_size;
-      }
+    }
+    // Sampled, not sent with every message. From `process`, not `node:v8`, which a fresh worker
+    // would load first (~0.6 ms).
+    let heap: number | undefined;
+    if (this.#lastFlush - this.#lastHeapAt >= HEAP_EVERY_MS) {
+      this.#lastHeapAt = this.#lastFlush;
+      heap = process.memoryUsage().heapUsed;
     }
     try {
       this.#post({ op: 'done', results, busyMs, load, heap });
