@@ -1,5 +1,4 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
-import { builtin } from '../builtin.js';
 import { findUncloneable } from '../codec/clone-path.js';
 import { serializeError, type WireError } from '../codec/errors.js';
 import { CancelledError, CloneError, TimeoutError } from '../errors.js';
