@@ -7,4 +7,4 @@ import { startWorker } from './start.js';
 
 export * from './face.js';
 
-startWorker(import.meta.url);
+startWorker();

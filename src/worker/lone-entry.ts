@@ -4,4 +4,4 @@
  */
 import { startWorker } from './start.js';
 
-startWorker(import.meta.url);
+startWorker();

@@ -9,22 +9,31 @@ import { WorkerRuntime } from './runtime.js';
 import { adoptTsOnce } from './ts-once.js';
 import { markWorker, PROCESS_ENTRY } from './where.js';
 
+/** Set once a runtime runs in this thread: two copies of spindle (src/ and dist/) may both try. */
+const STARTED = Symbol.for('spindle.workerStarted');
+
 /**
- * Starts the runtime when `entryUrl`, the module calling this, is what spindle started this
- * thread or process with. The worker graph's entry is also what a task module's `import
- * 'spindle'` resolves to (see face.ts), and the flag that makes it so is inherited by threads
- * and processes a task starts itself: there it must only be a library.
+ * Starts the runtime in a thread or process that spindle started, once. The worker's entry is
+ * also what a task module's `import 'spindle'` resolves to (see face.ts), and the flag that makes
+ * it so is inherited by threads and processes a task starts itself: there it must only be a
+ * library. A spindle thread is told by its workerData, a spindle process by an environment
+ * variable that is removed at once, so the processes it forks do not inherit it. (Not by
+ * comparing the entry's URL with `import.meta.url`: that is the real path, and a temporary
+ * folder or a package may be reached through a symbolic link.)
  */
-export function startWorker(entryUrl: string): void {
+export function startWorker(): void {
+  const global = globalThis as { [STARTED]?: boolean };
+  if (global[STARTED]) return;
   if (!isMainThread && parentPort) {
     const data = workerData as {
-      init: ToWorker;
-      entry?: string;
+      init?: ToWorker;
+      entry?: unknown;
       running?: Float64Array;
       claims?: Int32Array;
       tsOnce?: Parameters<typeof adoptTsOnce>[0];
     } | null;
-    if (data?.entry !== entryUrl || !data.init) return;
+    if (typeof data?.entry !== 'string' || data.init?.op !== 'init') return;
+    global[STARTED] = true;
     markWorker();
     const port = parentPort;
     adoptTsOnce(data.tsOnce);
@@ -40,9 +49,9 @@ export function startWorker(entryUrl: string): void {
       else runtime.handle(message);
     });
     runtime.handle(data.init);
-  } else if (typeof process.send === 'function' && process.env[PROCESS_ENTRY] === entryUrl) {
-    // Read once and removed: a process this worker's tasks fork inherits the environment.
+  } else if (typeof process.send === 'function' && process.env[PROCESS_ENTRY] !== undefined) {
     delete process.env[PROCESS_ENTRY];
+    global[STARTED] = true;
     markWorker();
     startProcessWorker();
   }
