@@ -122,17 +122,20 @@ export class Arena {
     const src = new Uint8Array(source, offset, length);
     const copies = this.#bySource.get(source);
     if (copies) {
+      const fits = (b: Block) =>
+        b.srcOffset === offset && b.length === length && b.sab.byteLength === size;
+      // An idle copy first: one pass compares it and brings it up to date, where a held copy
+      // that differs would cost a failed compare before the idle one is tried anyway.
+      const idle = copies.find((b) => b.refs === 0 && fits(b));
+      if (idle) {
+        const copied = refresh(idle, source, offset, from, to);
+        this.#copiedBytes += copied;
+        if (copied > 0) this.#warmCopies++;
+        else this.#reuses++;
+        return this.#hold(idle);
+      }
       for (const b of copies) {
-        if (b.srcOffset !== offset || b.length !== length || b.sab.byteLength !== size) continue;
-        if (b.refs === 0) {
-          // Nobody reads it: compare and bring up to date in one pass.
-          const copied = refresh(b, source, offset, from, to);
-          this.#copiedBytes += copied;
-          if (copied > 0) this.#warmCopies++;
-          else this.#reuses++;
-          return this.#hold(b);
-        }
-        if (sameBytes(b, source, offset, from, to)) {
+        if (fits(b) && sameBytes(b, source, offset, from, to)) {
           this.#reuses++;
           return this.#hold(b);
         }
