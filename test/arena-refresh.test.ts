@@ -52,6 +52,31 @@ describe('a copy kept across calls is brought up to date piece by piece', () => 
     assert.equal(pool._arena.stats().copiedBytes, after.copiedBytes, 'unchanged: nothing copied');
   });
 
+  test('each call compares its array once, also when the half a running call holds was written', async () => {
+    const n = 2 * MiB; // 16 MB
+    const a = new Float64Array(n).fill(1);
+    const bytes = n * 8;
+    const call = () =>
+      Promise.all([pool.submit(sum, a.subarray(0, n / 2)), pool.submit(sum, a.subarray(n / 2))]);
+    const blocks = pool._arena.stats().blocks;
+    await call();
+    for (const at of [-1, 10, n - 10, -1, n - 20, n / 2 + 5, 20, -1]) {
+      if (at >= 0) a[at] += 2;
+      const before = pool._arena.stats();
+      const [x, y] = await call();
+      const after = pool._arena.stats();
+      assert.equal(x + y, n + (at >= 0 ? 2 : 0), `a write at ${at}`);
+      assert.equal(after.comparedBytes - before.comparedBytes, bytes, `compared, write at ${at}`);
+      // A second block is made once (the first write into the half the running call holds);
+      // otherwise a call copies at most two pieces: where this write is, where the last was undone.
+      const fresh = after.allocations > before.allocations;
+      const most = (fresh ? bytes : 0) + 2 * MiB;
+      assert.ok(after.copiedBytes - before.copiedBytes <= most, `copied, write at ${at}`);
+      if (at >= 0) a[at] -= 2;
+    }
+    assert.ok(pool._arena.stats().blocks <= blocks + 2, 'two blocks for this array at most');
+  });
+
   test('writes on both sides of a piece boundary and at the last byte are all seen', async () => {
     const a = new Uint8Array(3 * MiB + 5);
     const spots = [0, MiB - 1, MiB, 2 * MiB + 1, a.length - 1];

@@ -61,6 +61,8 @@ export interface ArenaStats {
   reuses: number;
   /** Bytes written into blocks, fresh or warm (a changed piece counts its own bytes only). */
   copiedBytes: number;
+  /** Bytes of the caller's arrays compared with a copy (a compare that stops early counts whole). */
+  comparedBytes: number;
 }
 
 export class Arena {
@@ -72,6 +74,7 @@ export class Arena {
   #warmCopies = 0;
   #reuses = 0;
   #copiedBytes = 0;
+  #comparedBytes = 0;
 
   constructor(idleLimit = DEFAULT_IDLE_BYTES) {
     this.#idleLimit = idleLimit;
@@ -98,6 +101,7 @@ export class Arena {
       warmCopies: this.#warmCopies,
       reuses: this.#reuses,
       copiedBytes: this.#copiedBytes,
+      comparedBytes: this.#comparedBytes,
     };
   }
 
@@ -128,6 +132,7 @@ export class Arena {
       // that differs would cost a failed compare before the idle one is tried anyway.
       const idle = copies.find((b) => b.refs === 0 && fits(b));
       if (idle) {
+        this.#comparedBytes += to - from;
         const copied = refresh(idle, source, offset, from, to);
         this.#copiedBytes += copied;
         if (copied > 0) this.#warmCopies++;
@@ -135,7 +140,9 @@ export class Arena {
         return this.#hold(idle);
       }
       for (const b of copies) {
-        if (fits(b) && sameBytes(b, source, offset, from, to)) {
+        if (!fits(b)) continue;
+        this.#comparedBytes += to - from;
+        if (sameBytes(b, source, offset, from, to)) {
           this.#reuses++;
           return this.#hold(b);
         }
@@ -175,9 +182,10 @@ export class Arena {
     return this.#hold(block);
   }
 
-  /** @internal counts bytes a lease wrote into a block it alone holds. */
-  _copied(bytes: number): void {
-    this.#copiedBytes += bytes;
+  /** @internal counts what a lease compared, and wrote into a block it alone holds. */
+  _counted(compared: number, copied: number): void {
+    this.#comparedBytes += compared;
+    this.#copiedBytes += copied;
   }
 
   /** @internal */
@@ -324,10 +332,11 @@ export class ArenaLease {
         // Held by this call alone, and no task of it was given these bytes: bring them up to
         // date (only the pieces that differ are written).
         if (partial && b.refs === 1 && !ranges.some(([lo, hi]) => lo < to && from < hi)) {
-          this.#arena._copied(refresh(b, source, offset, from, to));
+          this.#arena._counted(to - from, refresh(b, source, offset, from, to));
           addRange(ranges, from, to);
           return b.sab;
         }
+        this.#arena._counted(to - from, 0);
         if (sameBytes(b, source, offset, from, to)) {
           addRange(ranges, from, to);
           return b.sab;
