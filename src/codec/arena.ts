@@ -12,13 +12,22 @@
  * - the check covers the bytes the call's view can see, not the whole buffer behind it: two
  *   submits of the two halves of one array each compare their own half (half the reading of
  *   a whole-buffer check). Outside its view, a task's shared buffer may hold older bytes.
- *   A range that differs is rewritten in place only while no call holds the block.
+ *   A range that differs is rewritten in place only while no call holds the block, and then
+ *   only its pieces that differ (PIECE bytes each): a write of a few values between two calls
+ *   costs the check and a piece, not a copy of the whole range.
  * - a block that a result carries back to the caller (a task returned its view) leaves the
  *   arena for good, so the caller's result is never overwritten.
  */
 
 /** Idle memory kept for reuse at most; least recently used blocks go first beyond it. */
 const DEFAULT_IDLE_BYTES = 512 * 1024 * 1024;
+
+/**
+ * Bytes compared at a time when a copy is brought up to date: one memcmp per MiB costs what
+ * one memcmp of the whole range does (160 MB: 17.2 against 16.7 ms), and a piece that differs
+ * is copied alone.
+ */
+const PIECE = 1 << 20;
 
 /** Result values searched for views of arena blocks, levels deep (plain arrays and objects, as prepare searches arguments). */
 const RESULT_DEPTH = 8;
@@ -50,6 +59,10 @@ export interface ArenaStats {
   warmCopies: number;
   /** Copies skipped because a block already held the same bytes. */
   reuses: number;
+  /** Bytes written into blocks, fresh or warm (a changed piece counts its own bytes only). */
+  copiedBytes: number;
+  /** Bytes of the caller's arrays compared with a copy (a compare that stops early counts whole). */
+  comparedBytes: number;
 }
 
 export class Arena {
@@ -60,6 +73,8 @@ export class Arena {
   #allocations = 0;
   #warmCopies = 0;
   #reuses = 0;
+  #copiedBytes = 0;
+  #comparedBytes = 0;
 
   constructor(idleLimit = DEFAULT_IDLE_BYTES) {
     this.#idleLimit = idleLimit;
@@ -85,6 +100,8 @@ export class Arena {
       allocations: this.#allocations,
       warmCopies: this.#warmCopies,
       reuses: this.#reuses,
+      copiedBytes: this.#copiedBytes,
+      comparedBytes: this.#comparedBytes,
     };
   }
 
@@ -109,15 +126,24 @@ export class Arena {
     const src = new Uint8Array(source, offset, length);
     const copies = this.#bySource.get(source);
     if (copies) {
+      const fits = (b: Block) =>
+        b.srcOffset === offset && b.length === length && b.sab.byteLength === size;
+      // An idle copy first: one pass compares it and brings it up to date, where a held copy
+      // that differs would cost a failed compare before the idle one is tried anyway.
+      const idle = copies.find((b) => b.refs === 0 && fits(b));
+      if (idle) {
+        this.#comparedBytes += to - from;
+        const copied = refresh(idle, source, offset, from, to);
+        this.#copiedBytes += copied;
+        if (copied > 0) this.#warmCopies++;
+        else this.#reuses++;
+        return this.#hold(idle);
+      }
       for (const b of copies) {
-        if (b.srcOffset !== offset || b.length !== length || b.sab.byteLength !== size) continue;
+        if (!fits(b)) continue;
+        this.#comparedBytes += to - from;
         if (sameBytes(b, source, offset, from, to)) {
           this.#reuses++;
-          return this.#hold(b);
-        }
-        if (b.refs === 0) {
-          b.bytes.set(src.subarray(from, to), from);
-          this.#warmCopies++;
           return this.#hold(b);
         }
       }
@@ -126,6 +152,7 @@ export class Arena {
     // `partial`: only the range is written; every later use compares its own range first, so
     // bytes never written (zeros, or an older array's) are never taken for the source's.
     const part = partial ? src.subarray(from, to) : src;
+    this.#copiedBytes += part.byteLength;
     if (block) {
       block.bytes.set(part, partial ? from : 0);
       this.#warmCopies++;
@@ -153,6 +180,12 @@ export class Arena {
     list.push(block);
     block.copies = list;
     return this.#hold(block);
+  }
+
+  /** @internal counts what a lease compared, and wrote into a block it alone holds. */
+  _counted(compared: number, copied: number): void {
+    this.#comparedBytes += compared;
+    this.#copiedBytes += copied;
   }
 
   /** @internal */
@@ -222,6 +255,31 @@ export function sameBytes(
   );
 }
 
+/**
+ * Makes bytes `from`–`to` of the block equal to those of `source` (the block's copy from
+ * `offset`), copying only the pieces that differ; returns the bytes copied. Only for a block
+ * no call holds: a task never sees a piece change under it.
+ */
+export function refresh(
+  block: Block,
+  source: ArrayBufferLike,
+  offset: number,
+  from: number,
+  to: number,
+): number {
+  const dst = Buffer.from(block.sab, 0, to);
+  const src = Buffer.from(source, offset, to);
+  let copied = 0;
+  for (let lo = from; lo < to; lo += PIECE) {
+    const hi = Math.min(to, lo + PIECE);
+    if (src.compare(dst, lo, hi, lo, hi) !== 0) {
+      src.copy(dst, lo, lo, hi);
+      copied += hi - lo;
+    }
+  }
+  return copied;
+}
+
 /** Adds a range, joined to the last one when they touch (a map's chunks come in order). */
 function addRange(ranges: Array<[number, number]>, from: number, to: number): void {
   const last = ranges[ranges.length - 1];
@@ -271,13 +329,15 @@ export class ArenaLease {
         // range is compared (another call may have taken the block after a partial check).
         const ranges = this.#checked.get(b)!;
         if (ranges.some(([lo, hi]) => lo <= from && to <= hi)) return b.sab;
-        if (sameBytes(b, source, offset, from, to)) {
+        // Held by this call alone, and no task of it was given these bytes: bring them up to
+        // date (only the pieces that differ are written).
+        if (partial && b.refs === 1 && !ranges.some(([lo, hi]) => lo < to && from < hi)) {
+          this.#arena._counted(to - from, refresh(b, source, offset, from, to));
           addRange(ranges, from, to);
           return b.sab;
         }
-        // Held by this call alone, and no task of it was given these bytes: write them.
-        if (partial && b.refs === 1 && !ranges.some(([lo, hi]) => lo < to && from < hi)) {
-          b.bytes.set(new Uint8Array(source, offset + from, to - from), from);
+        this.#arena._counted(to - from, 0);
+        if (sameBytes(b, source, offset, from, to)) {
           addRange(ranges, from, to);
           return b.sab;
         }
