@@ -6,13 +6,14 @@
  * whole library, ~330 KB of modules a task never runs: ~20 ms of a new worker's ~60 on Node 20
  * (V8 compiles each module and the ES loader links it, with no compile cache there). Workers are
  * started with the export condition `spindle-worker` (see `WORKER_CONDITION`), under which the
- * package's "." export is the worker's entry, which re-exports this file (and is loaded already). What a task uses (defining tasks, errors, the sync
- * primitives, shared memory, futures) is the real thing from the same modules the index uses,
- * so identities hold (`instanceof Lock`, `catch (e) { e instanceof TimeoutError }`). A caller
- * face (a pool nested in a task, `parallel`, `compute`, …) is a stand-in that loads the index
- * synchronously (`require` of an ES module, Node ≥ 20.19) when first called, constructed or
- * read, and from then on forwards to the real one: `new Pool()` is a real Pool, `instanceof`
- * and subclassing work, statics read through.
+ * package's "." export is the worker's entry, which re-exports this file and is loaded already.
+ * What a task uses (defining tasks, errors, the sync primitives) is the real thing from the same
+ * modules the index uses, so identities hold (`instanceof Lock`, `catch (e) { e instanceof
+ * TimeoutError }`). A caller face (a pool nested in a task, `parallel`, `compute`, …) is a
+ * stand-in that loads the index synchronously (`require` of an ES module, Node ≥ 20.19) when
+ * first called, constructed or read, and from then on forwards to the real one: `new Pool()` is
+ * a real Pool, `instanceof` and subclassing work, statics read through. `shared`, `cpuCount` and
+ * the futures load the same way from face-extras.ts, a few files instead of the index.
  */
 import { builtin } from '../builtin.js';
 import type * as Index from '../index.js';
