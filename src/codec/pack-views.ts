@@ -45,7 +45,11 @@ const lengthOf = getter('length') as (this: unknown) => number;
  * crosses as a single copy (the processes backend, imap). A subclass (a Node Buffer) travels
  * as its built-in type, as structured clone would deliver it.
  */
-export function packViews(items: unknown[], ctx: PrepareContext): PackedViews | undefined {
+export function packViews(
+  items: unknown[],
+  ctx: PrepareContext,
+  from?: ChunkOrigin,
+): PackedViews | undefined {
   const count = items.length;
   if (count < VIEWS_MIN) return undefined;
   const first = items[0];
@@ -72,7 +76,8 @@ export function packViews(items: unknown[], ctx: PrepareContext): PackedViews | 
     o = new Float64Array(count);
     n = new Float64Array(count);
   }
-  const range = readViews(items, type, buffer, per, limit, o, n);
+  const known = from && layoutOf(from.input, type, buffer);
+  const range = readViews(items, type, buffer, per, limit, o, n, known, from?.first ?? 0);
   let lo = range?.[0] ?? 0;
   const hi = range?.[1] ?? 0;
   lo -= lo % 8; // every view keeps its alignment at its new offset
@@ -101,7 +106,8 @@ export function packViews(items: unknown[], ctx: PrepareContext): PackedViews | 
 /**
  * Each view's offset and length into `o` and `n`, in one pass, each property read once; the
  * range [lo, hi) they cover and their elements, or undefined when one is of another type or
- * buffer, or over `limit` elements.
+ * buffer, or over `limit` elements. A view `known` recorded at its place in the input (item
+ * `first + i`) is not read again: the same object has the same type, buffer, offset and length.
  */
 function readViews(
   items: unknown[],
@@ -111,24 +117,101 @@ function readViews(
   limit: number,
   o: Float64Array,
   n: Float64Array,
+  known: Layout | undefined,
+  first: number,
 ): [number, number, number] | undefined {
   let lo = Number.POSITIVE_INFINITY;
   let hi = 0;
   let elements = 0;
+  const seen = known?.views;
+  const ko = known?.o;
+  const kn = known?.n;
+  const end = seen === undefined ? first : Math.min(first + items.length, seen.length);
   for (let i = 0; i < items.length; i++) {
     const v = items[i];
-    if (tagOf.call(v) !== type || bufferOf.call(v) !== buffer) return undefined;
-    const length = lengthOf.call(v);
+    const k = first + i;
+    let at: number;
+    let length: number;
+    if (k < end && seen![k] === v) {
+      at = ko![k];
+      length = kn![k];
+    } else {
+      if (tagOf.call(v) !== type || bufferOf.call(v) !== buffer) return undefined;
+      length = lengthOf.call(v);
+      at = offsetOf.call(v);
+      if (k < end) {
+        seen![k] = v;
+        ko![k] = at;
+        kn![k] = length;
+      }
+    }
     if (length > limit) return undefined;
-    const at = offsetOf.call(v);
     o[i] = at;
     n[i] = length;
     if (at < lo) lo = at;
-    const end = at + length * per;
-    if (end > hi) hi = end;
+    const stop = at + length * per;
+    if (stop > hi) hi = stop;
     elements += length;
   }
   return [lo, hi, elements];
+}
+
+/** Where a map chunk's items come from: the caller's input array, from item `first`. */
+export interface ChunkOrigin {
+  readonly input: readonly unknown[];
+  readonly first: number;
+}
+
+/**
+ * What the views of one input array were when last packed: for item k, the view object and its
+ * byte offset and length. Reading a view's type, buffer, offset and length costs ~30 ns (four
+ * getter calls); comparing it with the one recorded at its place ~1 ns, and a view's buffer,
+ * offset and length never change while its buffer keeps its size and is not resizable (a
+ * detached buffer has size 0). So a map over the same rows again reads each view once per
+ * process, not once per call. The record lives as long as the input array (a WeakMap entry) and
+ * costs 24 bytes an item.
+ */
+interface Layout {
+  readonly type: string;
+  readonly buffer: ArrayBufferLike;
+  readonly bytes: number;
+  readonly views: unknown[];
+  readonly o: Float64Array;
+  readonly n: Float64Array;
+}
+
+const layouts = new WeakMap<readonly unknown[], Layout>();
+/** What an item not recorded yet is compared with: equal to nothing a caller can pass. */
+const NONE = Object.freeze({});
+
+/** The record for `input`'s views of `buffer` (made afresh when they are of another buffer or type). */
+function layoutOf(
+  input: readonly unknown[],
+  type: string,
+  buffer: ArrayBufferLike,
+): Layout | undefined {
+  const bytes = buffer.byteLength;
+  if (bytes === 0 || (buffer as { resizable?: boolean }).resizable === true) return undefined;
+  let layout = layouts.get(input);
+  if (
+    layout === undefined ||
+    layout.buffer !== buffer ||
+    layout.type !== type ||
+    layout.bytes !== bytes ||
+    layout.views.length < input.length
+  ) {
+    const length = input.length;
+    layout = {
+      type,
+      buffer,
+      bytes,
+      views: new Array(length).fill(NONE),
+      o: new Float64Array(length),
+      n: new Float64Array(length),
+    };
+    layouts.set(input, layout);
+  }
+  return layout;
 }
 
 type ViewCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => unknown;
