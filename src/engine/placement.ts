@@ -38,8 +38,9 @@ export function accepts(slot: Slot, task: Task, cost: number, limits: Limits): b
   // A map's chunk is sized to 10-50 ms, so by cost alone none would ever wait in a worker's
   // port: the worker then idled for each round trip through a caller busy preparing the next
   // chunks (200,000 rows as views: 17-25 ms a worker per call). One chunk may wait behind the
-  // running one; a worker left idle at the end takes it back (takeBack).
-  if (task.units > 1 && slot.inflight.size === limits.concurrency) return true;
+  // running one where a worker left idle at the end can take it back (claims: threads).
+  if (task.units > 1 && slot.inflight.size === limits.concurrency && slot.channel.claims)
+    return true;
   return slot.inflightCost + cost <= PIPELINE_MS;
 }
 
