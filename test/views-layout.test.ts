@@ -18,7 +18,7 @@ const describeView = (v: any) => ({
   values: Array.from(v as ArrayLike<number>),
 });
 
-const viewsOf = (a: Int32Array, rows: number, width: number): unknown[] =>
+const viewsOf = (a: Int32Array, rows: number, width: number): any[] =>
   Array.from({ length: rows }, (_, r) => a.subarray(r * width, (r + 1) * width));
 
 const ctxOf = (): PrepareContext => ({
