@@ -1,5 +1,8 @@
 import type { PrepareContext } from './prepare.js';
 import { slabLease } from './slabs.js';
+import { bufferOf, type ChunkOrigin, layoutOf, readViews, tagOf } from './view-layout.js';
+
+export type { ChunkOrigin } from './view-layout.js';
 
 /**
  * Views of one buffer (a matrix's rows as `subarray`s) packed: the range of the buffer they
@@ -22,20 +25,6 @@ const WHOLE_BLOCK_BYTES = 256 * 1024 * 1024;
 
 /** Views in a chunk, at least, to travel packed (one view alone is copied as it is). */
 const VIEWS_MIN = 2;
-
-/**
- * The typed arrays' own getters, called directly. Reading `v.byteOffset` or `v.buffer` as a
- * property, and `Object.getPrototypeOf(v)`, each cost 20–35 ns a view here; the intrinsic
- * getters 5–15 ns (200,000 views: ~15 ms → ~7 ms a call). The tag getter returns the built-in
- * type's name for any typed array (undefined for anything else), so it is the type check too.
- */
-const TypedArrayProto = Object.getPrototypeOf(Int8Array.prototype) as object;
-const getter = (key: PropertyKey) =>
-  Object.getOwnPropertyDescriptor(TypedArrayProto, key)!.get as (this: unknown) => any;
-const tagOf = getter(Symbol.toStringTag) as (this: unknown) => string | undefined;
-const bufferOf = getter('buffer') as (this: unknown) => ArrayBufferLike;
-const offsetOf = getter('byteOffset') as (this: unknown) => number;
-const lengthOf = getter('length') as (this: unknown) => number;
 
 /**
  * A map chunk of views of one plain buffer, all of one built-in type and each under
@@ -76,7 +65,7 @@ export function packViews(
     o = new Float64Array(count);
     n = new Float64Array(count);
   }
-  const known = from && layoutOf(from.input, type, buffer);
+  const known = from && layoutOf(from.input, type, buffer, ctx);
   const range = readViews(items, type, buffer, per, limit, o, n, known, from?.first ?? 0);
   let lo = range?.[0] ?? 0;
   const hi = range?.[1] ?? 0;
@@ -101,117 +90,6 @@ export function packViews(
     for (let i = 0; i < count; i++) o[i] -= lo;
   }
   return r ? { t: type, b, o, n, r } : { t: type, b, o, n };
-}
-
-/**
- * Each view's offset and length into `o` and `n`, in one pass, each property read once; the
- * range [lo, hi) they cover and their elements, or undefined when one is of another type or
- * buffer, or over `limit` elements. A view `known` recorded at its place in the input (item
- * `first + i`) is not read again: the same object has the same type, buffer, offset and length.
- */
-function readViews(
-  items: unknown[],
-  type: string,
-  buffer: ArrayBufferLike,
-  per: number,
-  limit: number,
-  o: Float64Array,
-  n: Float64Array,
-  known: Layout | undefined,
-  first: number,
-): [number, number, number] | undefined {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = 0;
-  let elements = 0;
-  const seen = known?.views;
-  const ko = known?.o;
-  const kn = known?.n;
-  const end = seen === undefined ? first : Math.min(first + items.length, seen.length);
-  for (let i = 0; i < items.length; i++) {
-    const v = items[i];
-    const k = first + i;
-    let at: number;
-    let length: number;
-    if (k < end && seen![k] === v) {
-      at = ko![k];
-      length = kn![k];
-    } else {
-      if (tagOf.call(v) !== type || bufferOf.call(v) !== buffer) return undefined;
-      length = lengthOf.call(v);
-      at = offsetOf.call(v);
-      if (k < end) {
-        seen![k] = v;
-        ko![k] = at;
-        kn![k] = length;
-      }
-    }
-    if (length > limit) return undefined;
-    o[i] = at;
-    n[i] = length;
-    if (at < lo) lo = at;
-    const stop = at + length * per;
-    if (stop > hi) hi = stop;
-    elements += length;
-  }
-  return [lo, hi, elements];
-}
-
-/** Where a map chunk's items come from: the caller's input array, from item `first`. */
-export interface ChunkOrigin {
-  readonly input: readonly unknown[];
-  readonly first: number;
-}
-
-/**
- * What the views of one input array were when last packed: for item k, the view object and its
- * byte offset and length. Reading a view's type, buffer, offset and length costs ~30 ns (four
- * getter calls); comparing it with the one recorded at its place ~1 ns, and a view's buffer,
- * offset and length never change while its buffer keeps its size and is not resizable (a
- * detached buffer has size 0). So a map over the same rows again reads each view once per
- * process, not once per call. The record lives as long as the input array (a WeakMap entry) and
- * costs 24 bytes an item.
- */
-interface Layout {
-  readonly type: string;
-  readonly buffer: ArrayBufferLike;
-  readonly bytes: number;
-  readonly views: unknown[];
-  readonly o: Float64Array;
-  readonly n: Float64Array;
-}
-
-const layouts = new WeakMap<readonly unknown[], Layout>();
-/** What an item not recorded yet is compared with: equal to nothing a caller can pass. */
-const NONE = Object.freeze({});
-
-/** The record for `input`'s views of `buffer` (made afresh when they are of another buffer or type). */
-function layoutOf(
-  input: readonly unknown[],
-  type: string,
-  buffer: ArrayBufferLike,
-): Layout | undefined {
-  const bytes = buffer.byteLength;
-  if (bytes === 0 || (buffer as { resizable?: boolean }).resizable === true) return undefined;
-  let layout = layouts.get(input);
-  if (
-    layout === undefined ||
-    layout.buffer !== buffer ||
-    layout.type !== type ||
-    layout.bytes !== bytes ||
-    layout.views.length < input.length
-  ) {
-    const length = input.length;
-    layout = {
-      type,
-      buffer,
-      bytes,
-      views: new Array(length).fill(NONE),
-      o: new Float64Array(length),
-      n: new Float64Array(length),
-    };
-    layouts.set(input, layout);
-  }
-  return layout;
 }
 
 type ViewCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => unknown;
