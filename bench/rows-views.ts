@@ -3,7 +3,10 @@
  * row, against the serial loop (issue 16): 200,000 rows of 100 ints (80 MB). The loop and
  * spindle alternate (see rows-time.ts).
  *
- *   npx tsx bench/rows-views.ts [reps=5] [rows=200000] [width=100]
+ *   npx tsx bench/rows-views.ts [reps=5] [rows=200000] [width=100] [task=count|none]
+ *
+ * `none`: a task that returns 0 without reading its row, so what is left is what moving the rows
+ * costs (the caller's CPU above all).
  */
 import { Pool } from '../src/index.js';
 import { alternate } from './rows-time.js';
@@ -11,6 +14,7 @@ import { alternate } from './rows-time.js';
 const reps = Number(process.argv[2] ?? 5);
 const rows = Number(process.argv[3] ?? 200_000);
 const width = Number(process.argv[4] ?? 100);
+const none = process.argv[5] === 'none';
 const matrix = new Int32Array(rows * width);
 let seed = 7;
 for (let i = 0; i < matrix.length; i++) {
@@ -18,11 +22,13 @@ for (let i = 0; i < matrix.length; i++) {
   matrix[i] = seed % 1000;
 }
 const views = Array.from({ length: rows }, (_, r) => matrix.subarray(r * width, (r + 1) * width));
-const count = (row: Int32Array) => {
-  let n = 0;
-  for (let i = 0; i < row.length; i++) if (row[i] >= 250 && row[i] < 750) n++;
-  return n;
-};
+const count = none
+  ? (_row: Int32Array) => 0
+  : (row: Int32Array) => {
+      let n = 0;
+      for (let i = 0; i < row.length; i++) if (row[i] >= 250 && row[i] < 750) n++;
+      return n;
+    };
 const expected = views.map(count).reduce((a, b) => a + b, 0);
 
 const pool = new Pool({ workers: 2 });

@@ -379,7 +379,8 @@ export class ArenaLease {
     }
     if (depth >= RESULT_DEPTH) return;
     if (Array.isArray(value)) {
-      for (const item of value) this.#retireCarried(item, depth + 1);
+      for (const item of value)
+        if (typeof item === 'object' && item !== null) this.#retireCarried(item, depth + 1);
       return;
     }
     const proto = Object.getPrototypeOf(value);

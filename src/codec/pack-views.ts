@@ -1,5 +1,8 @@
 import type { PrepareContext } from './prepare.js';
 import { slabLease } from './slabs.js';
+import { bufferOf, type ChunkOrigin, layoutOf, readViews, tagOf } from './view-layout.js';
+
+export type { ChunkOrigin } from './view-layout.js';
 
 /**
  * Views of one buffer (a matrix's rows as `subarray`s) packed: the range of the buffer they
@@ -24,20 +27,6 @@ const WHOLE_BLOCK_BYTES = 256 * 1024 * 1024;
 const VIEWS_MIN = 2;
 
 /**
- * The typed arrays' own getters, called directly. Reading `v.byteOffset` or `v.buffer` as a
- * property, and `Object.getPrototypeOf(v)`, each cost 20–35 ns a view here; the intrinsic
- * getters 5–15 ns (200,000 views: ~15 ms → ~7 ms a call). The tag getter returns the built-in
- * type's name for any typed array (undefined for anything else), so it is the type check too.
- */
-const TypedArrayProto = Object.getPrototypeOf(Int8Array.prototype) as object;
-const getter = (key: PropertyKey) =>
-  Object.getOwnPropertyDescriptor(TypedArrayProto, key)!.get as (this: unknown) => any;
-const tagOf = getter(Symbol.toStringTag) as (this: unknown) => string | undefined;
-const bufferOf = getter('buffer') as (this: unknown) => ArrayBufferLike;
-const offsetOf = getter('byteOffset') as (this: unknown) => number;
-const lengthOf = getter('length') as (this: unknown) => number;
-
-/**
  * A map chunk of views of one plain buffer, all of one built-in type and each under
  * `maxNbytes`, as one copy of the range they cover and offsets into it; undefined for any
  * other chunk (prepare.ts then readies it item by item). The copy is taken from the call's
@@ -45,7 +34,11 @@ const lengthOf = getter('length') as (this: unknown) => number;
  * crosses as a single copy (the processes backend, imap). A subclass (a Node Buffer) travels
  * as its built-in type, as structured clone would deliver it.
  */
-export function packViews(items: unknown[], ctx: PrepareContext): PackedViews | undefined {
+export function packViews(
+  items: unknown[],
+  ctx: PrepareContext,
+  from?: ChunkOrigin,
+): PackedViews | undefined {
   const count = items.length;
   if (count < VIEWS_MIN) return undefined;
   const first = items[0];
@@ -72,7 +65,8 @@ export function packViews(items: unknown[], ctx: PrepareContext): PackedViews | 
     o = new Float64Array(count);
     n = new Float64Array(count);
   }
-  const range = readViews(items, type, buffer, per, limit, o, n);
+  const known = from && layoutOf(from.input, type, buffer, ctx);
+  const range = readViews(items, type, buffer, per, limit, o, n, known, from?.first ?? 0);
   let lo = range?.[0] ?? 0;
   const hi = range?.[1] ?? 0;
   lo -= lo % 8; // every view keeps its alignment at its new offset
@@ -96,39 +90,6 @@ export function packViews(items: unknown[], ctx: PrepareContext): PackedViews | 
     for (let i = 0; i < count; i++) o[i] -= lo;
   }
   return r ? { t: type, b, o, n, r } : { t: type, b, o, n };
-}
-
-/**
- * Each view's offset and length into `o` and `n`, in one pass, each property read once; the
- * range [lo, hi) they cover and their elements, or undefined when one is of another type or
- * buffer, or over `limit` elements.
- */
-function readViews(
-  items: unknown[],
-  type: string,
-  buffer: ArrayBufferLike,
-  per: number,
-  limit: number,
-  o: Float64Array,
-  n: Float64Array,
-): [number, number, number] | undefined {
-  let lo = Number.POSITIVE_INFINITY;
-  let hi = 0;
-  let elements = 0;
-  for (let i = 0; i < items.length; i++) {
-    const v = items[i];
-    if (tagOf.call(v) !== type || bufferOf.call(v) !== buffer) return undefined;
-    const length = lengthOf.call(v);
-    if (length > limit) return undefined;
-    const at = offsetOf.call(v);
-    o[i] = at;
-    n[i] = length;
-    if (at < lo) lo = at;
-    const end = at + length * per;
-    if (end > hi) hi = end;
-    elements += length;
-  }
-  return [lo, hi, elements];
 }
 
 type ViewCtor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => unknown;

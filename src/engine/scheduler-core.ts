@@ -53,6 +53,20 @@ export abstract class SchedulerCore {
     this.slots = this.workers.list;
   }
 
+  /**
+   * Sends what is queued now instead of at the end of the tick: a face calls it after a task
+   * whose preparation was costly (a map chunk of rows copied into shared memory), so an idle
+   * worker starts on it while the next chunks are prepared, not after all of them.
+   */
+  flush(): void {
+    if (!this.dispatchScheduled) return;
+    try {
+      this.dispatch();
+    } catch (error) {
+      this.failQueued(internalError(error));
+    }
+  }
+
   protected scheduleDispatch(): void {
     if (this.dispatchScheduled) return;
     this.dispatchScheduled = true;

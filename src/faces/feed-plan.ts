@@ -28,6 +28,8 @@ export interface TaskOrder {
   readonly spec: TaskSpec;
   readonly args: unknown[];
   readonly kind?: number;
+  /** Send it at once, before the next task is prepared (see Scheduler.flush). */
+  readonly flush?: boolean;
 }
 
 /**

@@ -259,6 +259,7 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
     this.#lastSpec = order.spec;
     try {
       chunk.task = this.#submitTask(order, n, new ChunkSink(this, chunk), false);
+      if (order.flush) plan.scheduler.flush();
     } catch (error) {
       this.#fail(error);
     }

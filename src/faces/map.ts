@@ -1,4 +1,5 @@
 import { packItems, packViews } from '../codec/pack.js';
+import type { ChunkOrigin } from '../codec/pack-views.js';
 import { type PrepareContext, preparationError, prepareValue } from '../codec/prepare.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
@@ -67,6 +68,7 @@ export function mapFeeder<R>(
   const window = () =>
     Math.max(4, 3 * scheduler.maxWorkers * Math.max(1, scheduler.options.concurrency));
   const { star, pack, prepare } = options;
+  const input = Array.isArray(items) ? (items as unknown[]) : undefined;
   return new Feeder<R>({
     scheduler,
     what: 'the map',
@@ -76,8 +78,11 @@ export function mapFeeder<R>(
     order(units, first) {
       if (star) checkArgLists(units, first);
       const payload =
-        (pack && packItems(units, prepare)) || (prepare ? prepareChunk(units, prepare) : units);
-      return { spec, args: [payload], kind };
+        (pack && packItems(units, prepare)) ||
+        (prepare ? prepareChunk(units, prepare, input && { input, first }) : units);
+      // Packed rows and views were copied into shared memory: worth sending before the next.
+      const flush = payload !== units && !Array.isArray(payload) && !ArrayBuffer.isView(payload);
+      return { spec, args: [payload], kind, flush };
     },
     // map() collects everything, so a slow chunk at the head need not hold back the rest.
     delivery: options.ordered ? 'input' : 'completion',
@@ -100,9 +105,9 @@ function checkArgLists(units: unknown[], first: number): void {
 }
 
 /** Views of one buffer go as one copy plus offsets; anything else through prepareValue. */
-function prepareChunk(units: unknown[], ctx: PrepareContext): unknown {
+function prepareChunk(units: unknown[], ctx: PrepareContext, from?: ChunkOrigin): unknown {
   try {
-    return packViews(units, ctx) ?? prepareValue(units, ctx);
+    return packViews(units, ctx, from) ?? prepareValue(units, ctx);
   } catch (error) {
     throw preparationError(error, units, 'items');
   }
