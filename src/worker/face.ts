@@ -19,23 +19,8 @@ import { builtin } from '../builtin.js';
 import type * as Index from '../index.js';
 import type * as Extras from './face-extras.js';
 
-export {
-  CancelledError,
-  ChannelClosedError,
-  CloneError,
-  ErrorCodes,
-  InlineCaptureError,
-  InlineSourceError,
-  InputFileError,
-  PoolClosedError,
-  QueueFullError,
-  SpindleError,
-  TaskModuleError,
-  TimeoutError,
-  UnsupportedError,
-  WorkerCrashedError,
-  WorkerStartError,
-} from '../errors.js';
+// errors.ts exports the public errors and nothing else; the index names each of them.
+export * from '../errors.js';
 export { Barrier } from '../sync/barrier.js';
 export { Channel } from '../sync/channel.js';
 export { Lock } from '../sync/lock.js';
