@@ -168,6 +168,22 @@ describe('inline tasks', () => {
     assert.throws(() => pool.submit(bound, 1), InlineSourceError);
   });
 
+  test('a task module URL that names no file fails with SPINDLE_TASK_MODULE and the bundling hint', async () => {
+    // What a bundler that rewrites import.meta.url to the source path leaves once the sources are gone.
+    const missing = new URL('./fixtures/no-such-tasks.mjs', import.meta.url).href;
+    const gone = defineTasks(missing, { f: (x: number) => x });
+    await assert.rejects(
+      pool.submit(gone.f, 1),
+      (e: any) =>
+        e.code === 'SPINDLE_TASK_MODULE' &&
+        e.message.includes(missing) &&
+        /there is no file at that URL/.test(e.message) &&
+        /importMeta/.test(e.message),
+    );
+    // The pool goes on serving tasks from modules that exist.
+    assert.equal(await pool.submit(tasks.cube, 2), 8);
+  });
+
   test('a compiled function is cached per worker, so the same source runs many times', async () => {
     const f = (x: number) => x + 1;
     for (let i = 0; i < 3; i++) assert.equal(await pool.apply(f, i), i + 1);

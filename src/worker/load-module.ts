@@ -1,3 +1,4 @@
+import { builtin } from '../builtin.js';
 import { TaskModuleError } from '../errors.js';
 import { registeredTask } from '../tasks/define.js';
 import type { ModuleTaskDef } from '../tasks/types.js';
@@ -49,10 +50,24 @@ function moduleLoadError(url: string, error: unknown): TaskModuleError {
   const hint =
     /\.[mc]?tsx?$/.test(url) && /Unknown file extension/.test(reason)
       ? '; a TypeScript task module needs the caller to run under tsx (node --import tsx), so workers can load it too'
-      : '';
+      : isMissingFile(url)
+        ? `; there is no file at that URL. In a bundled program the tasks' URL must name the task module's own output file: webpack replaces import.meta.url with the source file's path unless module.parser.javascript.importMeta is false (see the README's "Bundling")`
+        : '';
   return new TaskModuleError(
     `could not load the task module ${url} in a worker: ${reason}${hint}`,
     url,
     error,
   );
+}
+
+/** Only on the error path: a task module's URL that names no file at all. */
+function isMissingFile(url: string): boolean {
+  if (!url.startsWith('file:')) return false;
+  try {
+    const { existsSync } = builtin<typeof import('node:fs')>('node:fs');
+    const { fileURLToPath } = builtin<typeof import('node:url')>('node:url');
+    return !existsSync(fileURLToPath(url));
+  } catch {
+    return false;
+  }
 }
