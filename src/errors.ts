@@ -33,18 +33,51 @@ export const ErrorCodes = {
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
+/** Each error class's kind, kept across copies of spindle (see `SpindleError[Symbol.hasInstance]`). */
+const KIND: unique symbol = Symbol.for('spindle.errorKind');
+const KINDS: unique symbol = Symbol.for('spindle.errorKinds');
+
 /** Base class of every error spindle raises itself. */
 export class SpindleError extends Error {
+  static readonly [KIND]: string = 'SpindleError';
+
+  /**
+   * `instanceof` holds too for an error made by another copy of spindle in the same thread: a
+   * worker thread's runtime is a copy of its own, and a pool made in a task is the index's (so is
+   * spindle bundled into a program beside an installed one). A class is matched by its own kind,
+   * so a subclass without one (a user's) matches its own instances only.
+   */
+  static override [Symbol.hasInstance]<T>(
+    this: abstract new (
+      ...args: any[]
+    ) => T,
+    value: unknown,
+  ): value is T {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (!Object.hasOwn(this, KIND) || typeof value !== 'object' || value === null) return false;
+    const kinds = (value as { [KINDS]?: unknown })[KINDS];
+    return Array.isArray(kinds) && kinds.includes((this as unknown as typeof SpindleError)[KIND]);
+  }
+
   readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = 'SpindleError';
   }
+
+  /** The kinds of this error's class and its ancestors (a getter: never printed). */
+  get [KINDS](): string[] {
+    const kinds: string[] = [];
+    for (let c: any = this.constructor; c; c = Object.getPrototypeOf(c))
+      if (Object.hasOwn(c, KIND)) kinds.push(c[KIND]);
+    return kinds;
+  }
 }
 
 /** A worker died (crash, `process.exit`, out of memory, a signal) while it held the task. */
 export class WorkerCrashedError extends SpindleError {
+  static override readonly [KIND] = 'WorkerCrashedError';
   readonly exitCode: number | null;
   readonly signal: string | null;
   constructor(message: string, exitCode: number | null, signal: string | null, cause?: unknown) {
@@ -57,6 +90,7 @@ export class WorkerCrashedError extends SpindleError {
 
 /** A worker could not start: its initializer failed, or it kept dying before it was ready. */
 export class WorkerStartError extends SpindleError {
+  static override readonly [KIND] = 'WorkerStartError';
   constructor(message: string, cause?: unknown) {
     super(ErrorCodes.WORKER_START, message, { cause });
     this.name = 'WorkerStartError';
@@ -65,6 +99,7 @@ export class WorkerStartError extends SpindleError {
 
 /** The module a task lives in could not be loaded in the worker, or has no such task. */
 export class TaskModuleError extends SpindleError {
+  static override readonly [KIND] = 'TaskModuleError';
   readonly moduleUrl: string;
   constructor(message: string, moduleUrl: string, cause?: unknown) {
     super(ErrorCodes.TASK_MODULE, message, { cause });
@@ -75,6 +110,7 @@ export class TaskModuleError extends SpindleError {
 
 /** A task, a wait, or a whole call ran out of time. */
 export class TimeoutError extends SpindleError {
+  static override readonly [KIND] = 'TimeoutError';
   constructor(message: string) {
     super(ErrorCodes.TIMEOUT, message);
     this.name = 'TimeoutError';
@@ -86,6 +122,7 @@ export class TimeoutError extends SpindleError {
  * `AbortError`, so code written for `fetch`-style aborts recognises it.
  */
 export class CancelledError extends SpindleError {
+  static override readonly [KIND] = 'CancelledError';
   constructor(message = 'the task was cancelled', cause?: unknown) {
     super(ErrorCodes.CANCELLED, message, { cause });
     this.name = 'AbortError';
@@ -94,6 +131,7 @@ export class CancelledError extends SpindleError {
 
 /** Work was submitted to, or still pending in, a pool that is closed or terminated. */
 export class PoolClosedError extends SpindleError {
+  static override readonly [KIND] = 'PoolClosedError';
   constructor(message = 'the pool is closed: create a new Pool to run more work') {
     super(ErrorCodes.POOL_CLOSED, message);
     this.name = 'PoolClosedError';
@@ -102,6 +140,7 @@ export class PoolClosedError extends SpindleError {
 
 /** An inline function uses a name that is neither a global nor captured. */
 export class InlineCaptureError extends SpindleError {
+  static override readonly [KIND] = 'InlineCaptureError';
   readonly variables: string[];
   constructor(message: string, variables: string[]) {
     super(ErrorCodes.INLINE_CAPTURE, message);
@@ -112,6 +151,7 @@ export class InlineCaptureError extends SpindleError {
 
 /** An inline function's source cannot be sent (native, bound, or unparsable). */
 export class InlineSourceError extends SpindleError {
+  static override readonly [KIND] = 'InlineSourceError';
   constructor(message: string, cause?: unknown) {
     super(ErrorCodes.INLINE_SOURCE, message, { cause });
     this.name = 'InlineSourceError';
@@ -120,6 +160,7 @@ export class InlineSourceError extends SpindleError {
 
 /** An argument or a result cannot cross to or from a worker. */
 export class CloneError extends SpindleError {
+  static override readonly [KIND] = 'CloneError';
   /** Where in the arguments or result the value sits, for example `args[0].cb`. */
   readonly path: string;
   constructor(message: string, path: string, cause?: unknown) {
@@ -131,6 +172,7 @@ export class CloneError extends SpindleError {
 
 /** `submit` found the queue at `maxQueue`. */
 export class QueueFullError extends SpindleError {
+  static override readonly [KIND] = 'QueueFullError';
   constructor(message: string) {
     super(ErrorCodes.QUEUE_FULL, message);
     this.name = 'QueueFullError';
@@ -139,6 +181,7 @@ export class QueueFullError extends SpindleError {
 
 /** A feature the chosen backend cannot provide. */
 export class UnsupportedError extends SpindleError {
+  static override readonly [KIND] = 'UnsupportedError';
   constructor(message: string) {
     super(ErrorCodes.UNSUPPORTED, message);
     this.name = 'UnsupportedError';
@@ -147,6 +190,7 @@ export class UnsupportedError extends SpindleError {
 
 /** A value was sent on a Channel after `close()`. */
 export class ChannelClosedError extends SpindleError {
+  static override readonly [KIND] = 'ChannelClosedError';
   constructor(message: string) {
     super(ErrorCodes.CHANNEL_CLOSED, message);
     this.name = 'ChannelClosedError';
@@ -155,6 +199,7 @@ export class ChannelClosedError extends SpindleError {
 
 /** A bag's input file is missing or unreadable; `path` names it as it was given. */
 export class InputFileError extends SpindleError {
+  static override readonly [KIND] = 'InputFileError';
   readonly path: string;
   constructor(message: string, path: string, cause?: unknown) {
     super(ErrorCodes.INPUT_FILE, message, { cause });

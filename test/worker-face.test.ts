@@ -49,6 +49,19 @@ export const tasks = defineTasks(import.meta.url, {
   square: (x) => x * x,
   isLock: (lock) => lock instanceof Lock,
   timeoutClass: () => new TimeoutError('x') instanceof spindle.SpindleError,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  // The nested pool is the index's code; the task's TimeoutError is what its import gave it.
+  nestedTimeout: async () => {
+    const pool = new Pool({ workers: 1 });
+    try {
+      await pool.submitWith({ timeout: 50 }, tasks.sleep, 5_000);
+      return 'no error';
+    } catch (error) {
+      return [error instanceof TimeoutError, error instanceof spindle.SpindleError, error.code];
+    } finally {
+      await pool.close();
+    }
+  },
   // What loads on first use from face-extras.ts: the same code as the index's.
   extras: async () => {
     const pool = new Pool({ workers: 1 });
@@ -87,6 +100,7 @@ const out = {
   nested: await pool.submit(tasks.nested),
   isLock: backend === 'threads' ? await pool.submit(tasks.isLock, new Lock()) : true,
   timeoutClass: await pool.submit(tasks.timeoutClass),
+  nestedTimeout: await pool.submit(tasks.nestedTimeout),
   extras: await pool.submit(tasks.extras),
   callerExtras: {
     sharedKeys: Object.keys(spindle.shared).sort(),
@@ -167,6 +181,7 @@ describe("import 'spindle' in a worker", () => {
       });
       assert.equal(out.isLock, true);
       assert.equal(out.timeoutClass, true);
+      assert.deepEqual(out.nestedTimeout, [true, true, 'SPINDLE_TIMEOUT']);
       assert.deepEqual(out.extras, {
         isFuture: true,
         done: [9],

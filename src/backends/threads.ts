@@ -3,26 +3,56 @@ import type { FromWorker } from '../wire/protocol.js';
 import { newClaims } from '../worker/claims.js';
 import { RUNNING_LENGTH, readRunning, readTaken } from '../worker/running-slots.js';
 import { workerEntryUrl } from './entry-url.js';
+import { scriptStart } from './script-runtime.js';
 import { failedStart } from './start-failure.js';
 import { tsOnceStart } from './ts-once/service.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
 import { tsxApiUrl } from './typescript.js';
-import { startThread } from './worker-condition.js';
+import { startThread, underCondition } from './worker-condition.js';
 
 /**
- * Loads the entry, registering tsx first when the caller runs under it (see typescript.ts).
- * Only `import()`, no `require`: an eval'd worker inherits `--input-type=module` from a caller
- * started with `node --input-type=module -e`, and then runs this as a module. On Node ≥ 22.1
- * the thread keeps V8's compiled code of what it imports in Node's compile cache (in the temp
- * folder; NODE_DISABLE_COMPILE_CACHE=1 turns it off): a new pool's first result came ~4 ms
- * sooner on Node 22. Node 20 has no such cache.
+ * Loads the runtime, registering tsx first when the caller runs under tsx (see typescript.ts):
+ * on Node as a classic script compiled with V8's code cache (see script-runtime.ts), else (Bun,
+ * Deno, spindle's sources under tsx) by importing the entry. Only `import()` and
+ * `process.getBuiltinModule`, no `require`: an eval'd worker inherits `--input-type=module` from
+ * a caller started with `node --input-type=module -e`, and then runs this as a module. In one
+ * arrow function, so that none of its names becomes a global of the thread. On Node ≥ 22.1 the
+ * thread keeps V8's compiled code of the ES modules it imports in Node's compile cache (in the
+ * temp folder; NODE_DISABLE_COMPILE_CACHE=1 turns it off).
  */
-const BOOTSTRAP = `
-process.getBuiltinModule?.('node:module').enableCompileCache?.();
-import('node:worker_threads').then(async ({ workerData }) => {
+const BOOTSTRAP = `(() => {
+const load = typeof process.getBuiltinModule === 'function' ? (name) => process.getBuiltinModule(name) : undefined;
+load?.('node:module').enableCompileCache?.();
+const runScript = ({ file, cache, cacheFile }) => {
+  const { readFileSync, renameSync, unlinkSync, writeFileSync } = load('node:fs');
+  const script = new (load('node:vm').Script)(readFileSync(file, 'utf8'), { filename: file, cachedData: cache });
+  globalThis[Symbol.for('spindle.import')] = (url) => import(url);
+  if (cacheFile && (cache === undefined || script.cachedDataRejected)) {
+    globalThis[Symbol.for('spindle.beforeFirstResult')] = () => {
+      const temporary = cacheFile + '.' + process.pid + '-' + load('node:worker_threads').threadId;
+      try {
+        writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
+        renameSync(temporary, cacheFile);
+      } catch {
+        try { unlinkSync(temporary); } catch {}
+      }
+    };
+  }
+  const module = { exports: {} };
+  const require = load('node:module').createRequire(file);
+  script.runInThisContext()(module.exports, require, module, file, load('node:path').dirname(file));
+  // What the thread's \`import 'spindle'\` is (dist/worker/face-proxy.js).
+  globalThis[Symbol.for('spindle.workerFace')] = module.exports;
+};
+const start = async ({ workerData }) => {
   if (workerData.tsx) (await import(workerData.tsx)).register();
-  await import(workerData.entry);
-});
+  if (workerData.script) runScript(workerData.script);
+  else await import(workerData.entry);
+};
+const threads = load?.('node:worker_threads');
+if (threads) start(threads);
+else import('node:worker_threads').then(start);
+})();
 `;
 
 /** Workers are `worker_threads`: cheap to start, and they share memory with the caller. */
@@ -52,6 +82,7 @@ export class ThreadBackend implements Backend {
           workerData: {
             init: options.init,
             entry: entry.href,
+            script: underCondition(execArgv) ? scriptStart(entry) : undefined,
             tsx: ts ? undefined : tsxApiUrl(),
             tsOnce: ts?.workerData,
             running,

@@ -14,6 +14,16 @@ const takesFlags =
 /** Set once a thread refused flags the caller was started with (see `threadArgv`). */
 let threadsRefuseArgv = false;
 
+/**
+ * True when a thread started with these flags resolves `import 'spindle'` to the worker's face.
+ * Without the condition it is the index, whose copy of spindle the thread's runtime must share
+ * (the ES entry, not the script: see script-runtime.ts), or a Lock sent to a task would not be
+ * an `instanceof` the task's Lock.
+ */
+export function underCondition(execArgv: string[] | undefined): boolean {
+  return execArgv?.includes(FLAG) === true;
+}
+
 /** A child process's flags: the caller's (already filtered) plus the condition. */
 export function withCondition(execArgv: string[]): string[] {
   if (takesFlags && !execArgv.includes(FLAG)) execArgv.push(FLAG);

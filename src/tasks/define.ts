@@ -11,8 +11,16 @@ const REGISTRY_KEY = Symbol.for('spindle.taskRegistry');
 type Registry = Map<string, Record<string, (...args: any[]) => unknown>>;
 const registry: Registry = ((globalThis as any)[REGISTRY_KEY] ??= new Map());
 
-const specs = new WeakMap<(...args: any[]) => unknown, TaskSpec>();
-let nextSpecId = 1;
+/**
+ * Task handles and their ids, on globalThis for the same reason: in a thread, a task module's
+ * `defineTasks` is the worker runtime's copy, and a pool the task makes is the index's, which
+ * must know those handles (not take them for inline functions) and never reuse their ids.
+ */
+const SPECS_KEY = Symbol.for('spindle.taskSpecs');
+const handles: { specs: WeakMap<(...args: any[]) => unknown, TaskSpec>; nextId: number } = ((
+  globalThis as any
+)[SPECS_KEY] ??= { specs: new WeakMap(), nextId: 1 });
+const specs = handles.specs;
 
 /** Looks up a task registered by `defineTasks` in this thread (used by workers). */
 export function registeredTask(
@@ -60,7 +68,7 @@ export function defineTasks<const T extends Record<string, (...args: any[]) => a
     table[name] = fn;
     if (!specs.has(fn)) {
       specs.set(fn, {
-        id: nextSpecId++,
+        id: handles.nextId++,
         def: { t: 'm', url: moduleUrl, name },
         label: `${name} (${moduleUrl})`,
         fn,
@@ -134,7 +142,7 @@ function inlineSpec(fn: (...args: any[]) => unknown, captures: Record<string, un
   const values = names.map((name) => captureValue(captures[name]));
   const def: TaskDef = { t: 'i', src, names, values };
   const shortSrc = src.length > 60 ? `${src.slice(0, 57)}...` : src;
-  return { id: nextSpecId++, def, label: `inline ${fn.name || shortSrc}`, fn };
+  return { id: handles.nextId++, def, label: `inline ${fn.name || shortSrc}`, fn };
 }
 
 function captureValue(value: unknown): unknown {

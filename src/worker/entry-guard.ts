@@ -1,5 +1,6 @@
 import { builtin } from '../builtin.js';
 import { TaskModuleError } from '../errors.js';
+import { importUrl } from './thread-script.js';
 
 /**
  * Tasks defined in the program's entry file (the Python habit of one script) make each worker
@@ -61,7 +62,7 @@ export function importEntryModule(url: string, target = url): Promise<Record<str
     );
     timer.unref();
   });
-  const loading = import(target) as Promise<Record<string, unknown>>;
+  const loading = importUrl(target);
   return Promise.race([loading, stuck]).finally(() => {
     clearTimeout(timer);
     if (state.importing === url) state.importing = undefined;

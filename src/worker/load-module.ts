@@ -3,6 +3,7 @@ import { TaskModuleError } from '../errors.js';
 import { registeredTask } from '../tasks/define.js';
 import type { ModuleTaskDef } from '../tasks/types.js';
 import { importEntryModule, isProgramEntry } from './entry-guard.js';
+import { importUrl } from './thread-script.js';
 import { moduleTarget } from './ts-once.js';
 
 type AnyFn = (...args: any[]) => unknown;
@@ -23,9 +24,7 @@ export async function loadModuleTask(def: ModuleTaskDef): Promise<AnyFn> {
     // resolve with a half-evaluated module (Node, modules with top-level await), and would run
     // tasks from it. Every task of the module fails the same way instead.
     const imported = moduleTarget(def.url).then((target) =>
-      isProgramEntry(def.url)
-        ? importEntryModule(def.url, target)
-        : (import(target) as Promise<Record<string, unknown>>),
+      isProgramEntry(def.url) ? importEntryModule(def.url, target) : importUrl(target),
     );
     loading = imported.catch((error: unknown) => {
       throw error instanceof TaskModuleError ? error : moduleLoadError(def.url, error);

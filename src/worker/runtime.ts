@@ -36,6 +36,7 @@ import {
   readTaken,
   unmarkRunning,
 } from './running-slots.js';
+import { beforeFirstResult } from './thread-script.js';
 
 type AnyFn = (...args: any[]) => unknown;
 type Post = (message: FromWorker) => void;
@@ -326,6 +327,8 @@ export class WorkerRuntime {
       this.#lastHeapAt = this.#lastFlush;
       heap = process.memoryUsage().heapUsed;
     }
+    // Not after: a program that closes its pool on its first result would end the thread first.
+    if (first) beforeFirstResult();
     try {
       this.#post({ op: 'done', results, busyMs, load, heap });
     } catch {

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { TsReply, TsRequest } from '../backends/ts-once/service.js';
+import { importUrl } from './thread-script.js';
 
 /**
  * The worker's side of backends/ts-once: a TypeScript task module is imported as the
@@ -38,8 +39,8 @@ export async function moduleTarget(url: string): Promise<string> {
     return reply.url;
   }
   const tsx = channel.tsx;
-  tsxRegistered ??= import(tsx).then((api: { register(): unknown }) => {
-    api.register();
+  tsxRegistered ??= importUrl(tsx).then((api) => {
+    (api as { register(): unknown }).register();
   });
   await tsxRegistered;
   return url;

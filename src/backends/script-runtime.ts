@@ -1,0 +1,104 @@
+import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Set by the build (scripts/build.mjs): a hash of dist/worker/runtime.script.js. */
+declare const SPINDLE_SCRIPT_HASH: string;
+
+/**
+ * How a thread on Node starts its runtime: as a classic script (dist/worker/runtime.script.js,
+ * the worker entry built once more as CommonJS) compiled with V8's code cache, not as ES
+ * modules. Node 20's ES loader parses and compiles every module afresh in each new worker and
+ * keeps no cache of the code; this took ~8 ms off a new pool's first result there (the
+ * figures are in bench/RESULTS.md). The thread's `import 'spindle'` is then
+ * dist/worker/face-proxy.js, which re-exports what the script published.
+ *
+ * The first thread that runs without a usable cache writes one after its first result (see
+ * the bootstrap in threads.ts). V8 checks the cache against its version, its flags and the
+ * source, and rejects one that does not match; it does not check that the code is what the
+ * source compiles to, so the cache lives only in a folder of this user's that nobody else can
+ * write: SPINDLE_CACHE_DIR, else `$XDG_CACHE_HOME/spindle` or `~/.cache/spindle`, else
+ * `spindle-<uid>` in the temp folder. SPINDLE_CODE_CACHE=0 turns the cache off;
+ * SPINDLE_WORKER_SCRIPT=0 starts threads from the ES modules, as Bun and Deno always do.
+ */
+export interface ScriptStart {
+  /** The script's path. */
+  file: string;
+  /** V8's cached data for it, if a cache was found. */
+  cache?: Uint8Array;
+  /** Where a thread writes the cache when `cache` is missing or V8 rejects it. */
+  cacheFile?: string;
+}
+
+const runtimes = process.versions as Record<string, string | undefined>;
+
+let script: string | null | undefined;
+let cacheFile: string | null | undefined;
+
+/** The script start for a thread whose ES entry is `entry`, or undefined to import `entry`. */
+export function scriptStart(entry: URL): ScriptStart | undefined {
+  script ??= findScript(entry);
+  if (!script) return undefined;
+  cacheFile ??= findCacheFile() ?? null;
+  if (!cacheFile) return { file: script };
+  // Read each time (~50 KB): a thread may have just written the first one, or replaced one
+  // that V8 rejected.
+  return { file: script, cache: readCache(cacheFile), cacheFile };
+}
+
+function findScript(entry: URL): string | null {
+  if (runtimes.bun || runtimes.deno || process.env.SPINDLE_WORKER_SCRIPT === '0') return null;
+  // The thread's bootstrap loads node:vm and node:fs with it (Node ≥ 20.16).
+  if (typeof (process as { getBuiltinModule?: unknown }).getBuiltinModule !== 'function')
+    return null;
+  if (typeof SPINDLE_SCRIPT_HASH !== 'string' || !entry.href.endsWith('/dist/worker/entry.js'))
+    return null;
+  const file = fileURLToPath(new URL('./runtime.script.js', entry));
+  return existsSync(file) ? file : null;
+}
+
+function findCacheFile(): string | undefined {
+  if (process.env.SPINDLE_CODE_CACHE === '0') return undefined;
+  const given = process.env.SPINDLE_CACHE_DIR;
+  const candidates = given
+    ? [given]
+    : [
+        join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'spindle'),
+        join(tmpdir(), `spindle-${process.getuid?.() ?? 'user'}`),
+      ];
+  const dir = candidates.find(privateFolder);
+  if (!dir) return undefined;
+  // V8 rejects a cache made under other flags; one file per set of flags keeps two programs
+  // with different flags from rewriting each other's.
+  const flags = hash(process.execArgv.join('\0'));
+  return join(dir, `worker-${SPINDLE_SCRIPT_HASH}-${process.version}-${process.arch}-${flags}.v8`);
+}
+
+/** A folder only this user can write (made so if missing), not a link to one. */
+function privateFolder(dir: string): boolean {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const stat = lstatSync(dir);
+    if (!stat.isDirectory()) return false;
+    if (process.platform === 'win32') return true;
+    return stat.uid === process.getuid?.() && (stat.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
+function readCache(file: string): Uint8Array | undefined {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** FNV-1a, in hex: a short name, not a secret (node:crypto would cost a new pool ~1 ms). */
+function hash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16);
+}
