@@ -53,10 +53,12 @@ export class SpindleError extends Error {
     ) => T,
     value: unknown,
   ): value is T {
-    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
-    if (!Object.hasOwn(this, KIND) || typeof value !== 'object' || value === null) return false;
+    // biome-ignore lint/complexity/noThisInStatic: the class asked about, maybe a subclass
+    const asked = this as unknown as typeof SpindleError;
+    if (Function.prototype[Symbol.hasInstance].call(asked, value)) return true;
+    if (!Object.hasOwn(asked, KIND) || typeof value !== 'object' || value === null) return false;
     const kinds = (value as { [KINDS]?: unknown })[KINDS];
-    return Array.isArray(kinds) && kinds.includes((this as unknown as typeof SpindleError)[KIND]);
+    return Array.isArray(kinds) && kinds.includes(asked[KIND]);
   }
 
   readonly code: ErrorCode;

@@ -29,7 +29,7 @@ test('only what spindle made matches: look-alikes and subclasses of its errors d
   });
   assert.ok(!(lookAlike instanceof src.TimeoutError));
   assert.ok(!(lookAlike instanceof src.SpindleError));
-  assert.ok(!(null instanceof src.SpindleError));
+  assert.ok(!((null as unknown) instanceof src.SpindleError));
   class Late extends src.TimeoutError {}
   assert.ok(new Late('x') instanceof Late);
   assert.ok(new Late('x') instanceof src.TimeoutError);
