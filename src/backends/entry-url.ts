@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { builtin } from '../builtin.js';
 import { WorkerStartError } from '../errors.js';
+import { scriptFileName } from './script-runtime.js';
 
 /** Set by the build (scripts/build.mjs); absent when spindle runs from source under tsx. */
 declare const SPINDLE_VERSION: string;
 declare const SPINDLE_WORKER_SOURCE: string;
+declare const SPINDLE_SCRIPT_HASH: string;
 
 let resolved: URL | undefined;
 
@@ -44,6 +46,10 @@ function resolveEntry(): URL {
 }
 
 function isOwnPackage(root: string): boolean {
+  // The worker script's name carries a hash of its build: one file to look for, where reading
+  // and parsing package.json cost a new pool's first worker ~0.5 ms.
+  if (typeof SPINDLE_SCRIPT_HASH === 'string')
+    return existsSync(fileURLToPath(`${root}/dist/worker/${scriptFileName(SPINDLE_SCRIPT_HASH)}`));
   try {
     const entry = new URL(`${root}/dist/worker/entry.js`);
     const pkg = JSON.parse(readFileSync(fileURLToPath(`${root}/package.json`), 'utf8'));

@@ -3,11 +3,11 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** Set by the build (scripts/build.mjs): a hash of dist/worker/runtime.script.js. */
+/** Set by the build (scripts/build.mjs): a hash of the worker script, which its name carries. */
 declare const SPINDLE_SCRIPT_HASH: string;
 
 /**
- * How a thread on Node starts its runtime: as a classic script (dist/worker/runtime.script.js,
+ * How a thread on Node starts its runtime: as a classic script (dist/worker/runtime-<hash>.script.js,
  * the worker entry built once more as CommonJS) compiled with V8's code cache, not as ES
  * modules. Node 20's ES loader parses and compiles every module afresh in each new worker and
  * keeps no cache of the code; this took ~8 ms off a new pool's first result there (the
@@ -54,8 +54,13 @@ function findScript(entry: URL): string | null {
     return null;
   if (typeof SPINDLE_SCRIPT_HASH !== 'string' || !entry.href.endsWith('/dist/worker/entry.js'))
     return null;
-  const file = fileURLToPath(new URL('./runtime.script.js', entry));
+  const file = fileURLToPath(new URL(`./${scriptFileName(SPINDLE_SCRIPT_HASH)}`, entry));
   return existsSync(file) ? file : null;
+}
+
+/** The script's name in dist/worker/: its build's hash, so a file of another build never passes. */
+export function scriptFileName(hash: string): string {
+  return `runtime-${hash}.script.js`;
 }
 
 function findCacheFile(): string | undefined {

@@ -6,42 +6,55 @@ import { importUrl } from './thread-script.js';
  * The worker's side of backends/ts-once: a TypeScript task module is imported as the
  * JavaScript the caller compiled for it; when the caller could not compile it, tsx is
  * registered in this worker (as every worker did before) and the module imported as it is.
+ * Its state is the thread's, on globalThis: a thread's runtime is a copy of spindle of its own
+ * (see backends/script-runtime.ts), and spindle's own task modules (a bag's partitions) load
+ * task modules through the index's copy.
  */
-let channel: { port: MessagePort; tsx: string } | undefined;
-const waiting = new Map<number, (reply: TsReply) => void>();
-let nextId = 1;
-let tsxRegistered: Promise<void> | undefined;
-let sourceMaps = false;
+interface TsOnceState {
+  channel: { port: MessagePort; tsx: string } | undefined;
+  waiting: Map<number, (reply: TsReply) => void>;
+  nextId: number;
+  tsxRegistered: Promise<void> | undefined;
+  sourceMaps: boolean;
+}
+const state: TsOnceState = ((globalThis as any)[Symbol.for('spindle.tsOnce')] ??= {
+  channel: undefined,
+  waiting: new Map(),
+  nextId: 1,
+  tsxRegistered: undefined,
+  sourceMaps: false,
+});
 
 export function adoptTsOnce(data: { port: MessagePort; tsx: string } | undefined): void {
   if (!data) return;
-  channel = data;
+  state.channel = data;
   data.port.on('message', (reply: TsReply) => {
-    waiting.get(reply.id)?.(reply);
-    waiting.delete(reply.id);
+    state.waiting.get(reply.id)?.(reply);
+    state.waiting.delete(reply.id);
   });
   data.port.unref();
 }
 
 /** What to import for the task module `url`. */
 export async function moduleTarget(url: string): Promise<string> {
+  const { channel } = state;
   if (!channel || !/\.[mc]?tsx?$/.test(new URL(url).pathname)) return url;
   const { port } = channel;
-  const id = nextId++;
+  const id = state.nextId++;
   const reply = await new Promise<TsReply>((resolve) => {
-    waiting.set(id, resolve);
+    state.waiting.set(id, resolve);
     port.postMessage({ id, url } satisfies TsRequest);
   });
   if (reply.url) {
     // Stack traces then name the .ts file and line, as under tsx.
-    if (!sourceMaps) process.setSourceMapsEnabled(true);
-    sourceMaps = true;
+    if (!state.sourceMaps) process.setSourceMapsEnabled(true);
+    state.sourceMaps = true;
     return reply.url;
   }
   const tsx = channel.tsx;
-  tsxRegistered ??= importUrl(tsx).then((api) => {
+  state.tsxRegistered ??= importUrl(tsx).then((api) => {
     (api as { register(): unknown }).register();
   });
-  await tsxRegistered;
+  await state.tsxRegistered;
   return url;
 }
