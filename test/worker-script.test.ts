@@ -15,6 +15,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -102,6 +103,23 @@ describe('the worker runtime as a script with a code cache (threads, Node)', () 
     const replaced = readFileSync(path);
     assert.notEqual(replaced.length, 4096);
     assert.notDeepEqual(replaced.subarray(0, 64), Buffer.alloc(64, 7));
+  });
+
+  test('a folder keeps the 8 newest caches: older builds and Nodes make room for a new one', async () => {
+    const cache = join(dir, 'cache-full');
+    mkdirSync(cache, { mode: 0o700 });
+    const day = 24 * 3600;
+    const old = Array.from({ length: 9 }, (_, i) => `worker-old${i}-v0.0.0-x64-0.v8`);
+    old.forEach((name, i) => {
+      writeFileSync(join(cache, name), 'stale', { mode: 0o600 });
+      const at = Date.now() / 1000 - (i + 1) * day;
+      utimesSync(join(cache, name), at, at);
+    });
+    await runMain({ SPINDLE_CACHE_DIR: cache });
+    const left = cacheFiles(cache);
+    assert.equal(left.length, 8);
+    assert.equal(left.filter((name) => !name.startsWith('worker-old')).length, 1, 'the new one');
+    assert.deepEqual(left.filter((name) => name.startsWith('worker-old')).sort(), old.slice(0, 7));
   });
 
   test('a cache folder that others may write is not used', async () => {

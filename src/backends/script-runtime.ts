@@ -1,4 +1,12 @@
-import { existsSync, lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -77,7 +85,28 @@ function findCacheFile(): string | undefined {
   // V8 rejects a cache made under other flags; one file per set of flags keeps two programs
   // with different flags from rewriting each other's.
   const flags = hash(process.execArgv.join('\0'));
-  return join(dir, `worker-${SPINDLE_SCRIPT_HASH}-${process.version}-${process.arch}-${flags}.v8`);
+  const file = join(
+    dir,
+    `worker-${SPINDLE_SCRIPT_HASH}-${process.version}-${process.arch}-${flags}.v8`,
+  );
+  if (!existsSync(file)) pruneCaches(dir);
+  return file;
+}
+
+/** Caches kept per folder: each build of spindle, Node version and set of flags has its own. */
+const KEEP_CACHES = 8;
+
+/** Before a new cache is written: the oldest beyond KEEP_CACHES go (other builds, other Nodes). */
+function pruneCaches(dir: string): void {
+  try {
+    const caches = readdirSync(dir)
+      .filter((name) => name.startsWith('worker-') && name.endsWith('.v8'))
+      .map((name) => ({ path: join(dir, name), at: statSync(join(dir, name)).mtimeMs }))
+      .sort((a, b) => b.at - a.at);
+    for (const old of caches.slice(KEEP_CACHES - 1)) rmSync(old.path, { force: true });
+  } catch {
+    // Pruning is tidiness; a folder that cannot be listed still holds the cache.
+  }
 }
 
 /** A folder only this user can write (made so if missing), not a link to one. */
