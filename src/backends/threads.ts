@@ -8,7 +8,7 @@ import { failedStart } from './start-failure.js';
 import { tsOnceStart } from './ts-once/service.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
 import { tsxApiUrl } from './typescript.js';
-import { startThread, underCondition } from './worker-condition.js';
+import { startThread, underScriptCondition } from './worker-condition.js';
 
 /**
  * Loads the runtime, registering tsx first when the caller runs under tsx (see typescript.ts):
@@ -74,15 +74,17 @@ export class ThreadBackend implements Backend {
     }
     const claims = newClaims();
     const ts = tsOnceStart(entry);
+    const script = scriptStart(entry);
     const worker = startThread(
       ts?.execArgv,
+      script !== undefined,
       (execArgv) =>
         new Worker(BOOTSTRAP, {
           eval: true,
           workerData: {
             init: options.init,
             entry: entry.href,
-            script: underCondition(execArgv) ? scriptStart(entry) : undefined,
+            script: underScriptCondition(execArgv) ? script : undefined,
             tsx: ts ? undefined : tsxApiUrl(),
             tsOnce: ts?.workerData,
             running,
