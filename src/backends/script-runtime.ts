@@ -10,6 +10,7 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MessagePort } from 'node:worker_threads';
 
 /** Set by the build (scripts/build.mjs): a hash of the worker script, which its name carries. */
 declare const SPINDLE_SCRIPT_HASH: string;
@@ -33,9 +34,19 @@ declare const SPINDLE_SCRIPT_HASH: string;
 export interface ScriptStart {
   /** The script's path. */
   file: string;
-  /** V8's cached data for it, if a cache was found. */
+  /** Where the thread receives its {@link ScriptCache}, sent once the thread is starting. */
+  port?: MessagePort;
+}
+
+/**
+ * The cache, sent after `new Worker` on the script's port rather than in workerData: finding
+ * and reading it (~1 ms on a new pool's path) then overlaps the thread's own start (~40 ms),
+ * and the thread reads it with `receiveMessageOnPort` when it compiles the script.
+ */
+export interface ScriptCache {
+  /** V8's cached data for the script, if a cache was found. */
   cache?: Uint8Array;
-  /** Where a thread writes the cache when `cache` is missing or V8 rejects it. */
+  /** Where the thread writes the cache when `cache` is missing or V8 rejects it. */
   cacheFile?: string;
 }
 
@@ -44,15 +55,19 @@ const runtimes = process.versions as Record<string, string | undefined>;
 let script: string | null | undefined;
 let cacheFile: string | null | undefined;
 
-/** The script start for a thread whose ES entry is `entry`, or undefined to import `entry`. */
-export function scriptStart(entry: URL): ScriptStart | undefined {
+/** The script for a thread whose ES entry is `entry`, or undefined to import `entry`. */
+export function scriptFile(entry: URL): string | undefined {
   script ??= findScript(entry);
-  if (!script) return undefined;
+  return script ?? undefined;
+}
+
+/** What a thread starting the script receives on its port (see {@link ScriptCache}). */
+export function scriptCache(): ScriptCache {
   cacheFile ??= findCacheFile() ?? null;
-  if (!cacheFile) return { file: script };
-  // Read each time (~50 KB): a thread may have just written the first one, or replaced one
+  if (!cacheFile) return {};
+  // Read each time (~80 KB): a thread may have just written the first one, or replaced one
   // that V8 rejected.
-  return { file: script, cache: readCache(cacheFile), cacheFile };
+  return { cache: readCache(cacheFile), cacheFile };
 }
 
 function findScript(entry: URL): string | null {

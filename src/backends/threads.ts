@@ -1,9 +1,14 @@
-import { Worker } from 'node:worker_threads';
+import {
+  MessageChannel,
+  type MessagePort,
+  type TransferListItem,
+  Worker,
+} from 'node:worker_threads';
 import type { FromWorker } from '../wire/protocol.js';
 import { newClaims } from '../worker/claims.js';
 import { RUNNING_LENGTH, readRunning, readTaken } from '../worker/running-slots.js';
 import { workerEntryUrl } from './entry-url.js';
-import { scriptStart } from './script-runtime.js';
+import { type ScriptStart, scriptCache, scriptFile } from './script-runtime.js';
 import { failedStart } from './start-failure.js';
 import { tsOnceStart } from './ts-once/service.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
@@ -23,7 +28,9 @@ import { startThread, underScriptCondition } from './worker-condition.js';
 const BOOTSTRAP = `(() => {
 const load = typeof process.getBuiltinModule === 'function' ? (name) => process.getBuiltinModule(name) : undefined;
 load?.('node:module').enableCompileCache?.();
-const runScript = ({ file, cache, cacheFile }) => {
+const runScript = ({ file, port }) => {
+  const { cache, cacheFile } = (port && load('node:worker_threads').receiveMessageOnPort(port)?.message) ?? {};
+  port?.close();
   const { readFileSync, renameSync, unlinkSync, writeFileSync } = load('node:fs');
   const script = new (load('node:vm').Script)(readFileSync(file, 'utf8'), { filename: file, cachedData: cache });
   globalThis[Symbol.for('spindle.import')] = (url) => import(url);
@@ -74,27 +81,37 @@ export class ThreadBackend implements Backend {
     }
     const claims = newClaims();
     const ts = tsOnceStart(entry);
-    const script = scriptStart(entry);
-    const worker = startThread(
-      ts?.execArgv,
-      script !== undefined,
-      (execArgv) =>
-        new Worker(BOOTSTRAP, {
-          eval: true,
-          workerData: {
-            init: options.init,
-            entry: entry.href,
-            script: underScriptCondition(execArgv) ? script : undefined,
-            tsx: ts ? undefined : tsxApiUrl(),
-            tsOnce: ts?.workerData,
-            running,
-            claims,
-          },
-          transferList: ts ? [ts.transfer] : undefined,
-          execArgv,
-          resourceLimits: options.resourceLimits,
-        }),
-    );
+    const file = scriptFile(entry);
+    let cachePort: MessagePort | undefined;
+    const worker = startThread(ts?.execArgv, file !== undefined, (execArgv) => {
+      const transferList: MessagePort[] = ts ? [ts.transfer] : [];
+      let script: ScriptStart | undefined;
+      if (file && underScriptCondition(execArgv)) {
+        const channel = new MessageChannel();
+        script = { file, port: channel.port2 };
+        transferList.push(channel.port2);
+        cachePort = channel.port1;
+      }
+      return new Worker(BOOTSTRAP, {
+        eval: true,
+        workerData: {
+          init: options.init,
+          entry: entry.href,
+          script,
+          tsx: ts ? undefined : tsxApiUrl(),
+          tsOnce: ts?.workerData,
+          running,
+          claims,
+        },
+        transferList,
+        execArgv,
+        resourceLimits: options.resourceLimits,
+      });
+    });
+    if (cachePort) {
+      cachePort.postMessage(scriptCache());
+      cachePort.close();
+    }
     let uncaught: Error | undefined;
     worker.on('message', (message: FromWorker) => events.message(message));
     worker.on('error', (error) => {
