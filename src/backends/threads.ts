@@ -1,9 +1,4 @@
-import {
-  MessageChannel,
-  type MessagePort,
-  type TransferListItem,
-  Worker,
-} from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import type { FromWorker } from '../wire/protocol.js';
 import { newClaims } from '../worker/claims.js';
 import { RUNNING_LENGTH, readRunning, readTaken } from '../worker/running-slots.js';
