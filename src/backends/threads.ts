@@ -24,10 +24,10 @@ const BOOTSTRAP = `(() => {
 const load = typeof process.getBuiltinModule === 'function' ? (name) => process.getBuiltinModule(name) : undefined;
 load?.('node:module').enableCompileCache?.();
 const runScript = ({ file, port }) => {
-  const { cache, cacheFile } = (port && load('node:worker_threads').receiveMessageOnPort(port)?.message) ?? {};
+  const { source, cache, cacheFile } = (port && load('node:worker_threads').receiveMessageOnPort(port)?.message) ?? {};
   port?.close();
   const { readFileSync, renameSync, unlinkSync, writeFileSync } = load('node:fs');
-  const script = new (load('node:vm').Script)(readFileSync(file, 'utf8'), { filename: file, cachedData: cache });
+  const script = new (load('node:vm').Script)(source ?? readFileSync(file, 'utf8'), { filename: file, cachedData: cache });
   globalThis[Symbol.for('spindle.import')] = (url) => import(url);
   if (cacheFile && (cache === undefined || script.cachedDataRejected)) {
     globalThis[Symbol.for('spindle.beforeFirstResult')] = () => {
