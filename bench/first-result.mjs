@@ -4,7 +4,8 @@
 // task module (`import { defineTasks } from 'spindle'`), with `spindle/tasks`, and under tsx
 // with a `.ts` task module (the README's way to run TypeScript): from the cache the caller
 // compiled it into (a warm start), with a fresh cache each run (cold: esbuild compiles it), and
-// with SPINDLE_TS_ONCE=0 (every worker loads tsx, as before). dist/ must be built.
+// with SPINDLE_TS_ONCE=0 (every worker loads tsx, as before); and the README's import with the
+// thread runtime as ES modules, and before its code cache exists. dist/ must be built.
 //
 //   node bench/first-result.mjs [--runs 9] [--workers 2] [--only raw,readme,...]
 //
@@ -89,6 +90,18 @@ const ALL_VARIANTS = [
   { name: 'piscina', args: ['piscina.mjs'] },
   { name: "spindle, tasks import 'spindle' (README)", args: ['spindle.mjs'] },
   { name: "spindle, tasks import 'spindle/tasks'", args: ['spindle-light.mjs'] },
+  // The thread's runtime as ES modules instead of the script with its code cache, and the
+  // script before any cache was written (a program's first run after an install).
+  {
+    name: 'spindle, README import, ES entry (SPINDLE_WORKER_SCRIPT=0)',
+    args: ['spindle.mjs'],
+    env: () => ({ SPINDLE_WORKER_SCRIPT: '0' }),
+  },
+  {
+    name: 'spindle, README import, no code cache yet',
+    args: ['spindle.mjs'],
+    env: (r) => ({ SPINDLE_CACHE_DIR: join(dir, `no-code-cache-${r}`) }),
+  },
   { name: 'raw pool, main under tsx', args: ['--import', tsx, 'raw-tsx.ts'] },
   { name: 'spindle under tsx, .ts task module', args: ['--import', tsx, 'spindle-tsx.ts'] },
   {
@@ -108,6 +121,11 @@ const VARIANTS = ALL_VARIANTS.filter(
   (v, i) => i === 0 || !only || only.some((word) => v.name.includes(word)),
 );
 
+// The bench's own caches, written by one untimed run: the compiled .ts task module, and V8's
+// code cache of the thread runtime.
+const caches = { SPINDLE_TS_CACHE: join(dir, 'cache'), SPINDLE_CACHE_DIR: join(dir, 'code-cache') };
+execFileSync(process.execPath, ['spindle.mjs'], { cwd: dir, env: { ...process.env, ...caches } });
+
 const samples = new Map(VARIANTS.map((v) => [v.name, { importMs: [], firstMs: [], cpuMs: [] }]));
 const loadBefore = os.loadavg()[0];
 try {
@@ -115,7 +133,7 @@ try {
     for (const v of VARIANTS) {
       const out = execFileSync(process.execPath, v.args, {
         cwd: dir,
-        env: { ...process.env, SPINDLE_TS_CACHE: join(dir, 'cache'), ...v.env?.(r) },
+        env: { ...process.env, ...caches, ...v.env?.(r) },
         encoding: 'utf8',
         timeout: 60_000,
       });
