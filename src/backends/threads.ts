@@ -81,6 +81,7 @@ export class ThreadBackend implements Backend {
     const worker = startThread(ts?.execArgv, file !== undefined, (execArgv) => {
       const transferList: MessagePort[] = ts ? [ts.transfer] : [];
       let script: ScriptStart | undefined;
+      cachePort = undefined; // a second try, without flags the thread refused, runs no script
       if (file && underScriptCondition(execArgv)) {
         const channel = new MessageChannel();
         script = { file, port: channel.port2 };
