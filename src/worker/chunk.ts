@@ -98,7 +98,13 @@ function numbered(
 
 function packedLoop(fn: AnyFn, packed: Packed | PackedStrings): (packed: unknown) => unknown {
   const kind: PackedKind =
-    't' in packed ? 'views' : 'w' in packed ? 'strings' : 'p' in packed && packed.p ? 'other' : 'rows';
+    't' in packed
+      ? 'views'
+      : 'w' in packed
+        ? 'strings'
+        : 'p' in packed && packed.p
+          ? 'other'
+          : 'rows';
   let loop = packedLoops[kind].get(fn);
   if (!loop) {
     loop = new Function(
@@ -111,9 +117,16 @@ function packedLoop(fn: AnyFn, packed: Packed | PackedStrings): (packed: unknown
       'row',
       'strings',
       packedLoopSource(kind),
-    )(fn, finishInOrder, numbered, packedLength, packedItem, viewConstructor, rowAt, stringReader) as (
-      packed: unknown,
-    ) => unknown;
+    )(
+      fn,
+      finishInOrder,
+      numbered,
+      packedLength,
+      packedItem,
+      viewConstructor,
+      rowAt,
+      stringReader,
+    ) as (packed: unknown) => unknown;
     packedLoops[kind].set(fn, loop);
   }
   return loop;
