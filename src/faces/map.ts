@@ -1,5 +1,4 @@
 import { packItems, packViews } from '../codec/pack.js';
-import { packStrings } from '../codec/pack-strings.js';
 import type { ChunkOrigin } from '../codec/pack-views.js';
 import { type PrepareContext, preparationError, prepareValue } from '../codec/prepare.js';
 import type { Scheduler } from '../engine/scheduler.js';
@@ -70,8 +69,6 @@ export function mapFeeder<R>(
     Math.max(4, 3 * scheduler.maxWorkers * Math.max(1, scheduler.options.concurrency));
   const { star, pack, prepare } = options;
   const input = Array.isArray(items) ? (items as unknown[]) : undefined;
-  // Strings are rebuilt only by a plain map's loop in the worker (see worker/chunk.ts).
-  const strings = pack && prepare && kind === TaskKind.MAP ? prepare : undefined;
   return new Feeder<R>({
     scheduler,
     what: 'the map',
@@ -82,7 +79,6 @@ export function mapFeeder<R>(
       if (star) checkArgLists(units, first);
       const payload =
         (pack && packItems(units, prepare)) ||
-        (strings && packStrings(units, strings)) ||
         (prepare ? prepareChunk(units, prepare, input && { input, first }) : units);
       // Packed rows and views were copied into shared memory: worth sending before the next.
       const flush = payload !== units && !Array.isArray(payload) && !ArrayBuffer.isView(payload);

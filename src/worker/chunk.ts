@@ -7,7 +7,6 @@ import {
   resultsInRoom,
   rowAt,
 } from '../codec/pack.js';
-import { type PackedStrings, stringReader } from '../codec/pack-strings.js';
 import { viewConstructor } from '../codec/pack-views.js';
 import { TaskKind } from '../wire/protocol.js';
 
@@ -39,11 +38,10 @@ const MAP_LOOP_SOURCE = `return function mapLoop(items) {
 };`;
 
 /** Loops over packed payloads, by kind, each of its own for each task function (see mapLoop). */
-type PackedKind = 'views' | 'rows' | 'strings' | 'other';
+type PackedKind = 'views' | 'rows' | 'other';
 const packedLoops: Record<PackedKind, WeakMap<AnyFn, (packed: any) => unknown>> = {
   views: new WeakMap(),
   rows: new WeakMap(),
-  strings: new WeakMap(),
   other: new WeakMap(),
 };
 
@@ -58,7 +56,6 @@ const PACKED_ITEM: Record<PackedKind, [string, string]> = {
     'new C(b, o[I], n[I])',
   ],
   rows: ['const v = packed.v, o = packed.o, length = o.length - 1;', 'row(v, o, I)'],
-  strings: ['const text = strings(packed), length = packed.e.length - 1;', 'text(I)'],
   other: ['const length = size(packed);', 'item(packed, I)'],
 };
 
@@ -96,15 +93,8 @@ function numbered(
   return ints ? Int32Array.from(out) : Float64Array.from(out);
 }
 
-function packedLoop(fn: AnyFn, packed: Packed | PackedStrings): (packed: unknown) => unknown {
-  const kind: PackedKind =
-    't' in packed
-      ? 'views'
-      : 'w' in packed
-        ? 'strings'
-        : 'p' in packed && packed.p
-          ? 'other'
-          : 'rows';
+function packedLoop(fn: AnyFn, packed: Packed): (packed: unknown) => unknown {
+  const kind: PackedKind = 't' in packed ? 'views' : 'p' in packed && packed.p ? 'other' : 'rows';
   let loop = packedLoops[kind].get(fn);
   if (!loop) {
     loop = new Function(
@@ -115,18 +105,10 @@ function packedLoop(fn: AnyFn, packed: Packed | PackedStrings): (packed: unknown
       'item',
       'ctor',
       'row',
-      'strings',
       packedLoopSource(kind),
-    )(
-      fn,
-      finishInOrder,
-      numbered,
-      packedLength,
-      packedItem,
-      viewConstructor,
-      rowAt,
-      stringReader,
-    ) as (packed: unknown) => unknown;
+    )(fn, finishInOrder, numbered, packedLength, packedItem, viewConstructor, rowAt) as (
+      packed: unknown,
+    ) => unknown;
     packedLoops[kind].set(fn, loop);
   }
   return loop;
