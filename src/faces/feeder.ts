@@ -264,7 +264,8 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
       // Once there is a task for each worker they leave, before the rest of the look-ahead
       // window is prepared (W3: ~6 ms of the caller for 6 chunks). All at once, not one by one:
       // a new pool starts as many workers as tasks are queued when it dispatches.
-      if (order.flush || ++this.#tasks === plan.scheduler.maxWorkers) plan.scheduler.flush();
+      const nth = ++this.#tasks;
+      if (order.flush || nth === plan.scheduler.maxWorkers) plan.scheduler.flush();
     } catch (error) {
       this.#fail(error);
     }
