@@ -45,6 +45,34 @@ test('a chunk of views leaves for a worker before the next chunks are read', asy
   }
 });
 
+test('a map sends a chunk to each worker before it reads the rest of its look-ahead', async () => {
+  const pool = new Pool({ workers: 2 });
+  try {
+    await pool.map((x: number) => x, [1, 2, 3, 4], { chunksize: 2 }); // both workers up
+    const items = Array.from({ length: 600 }, (_, i) => i);
+    const log: Array<number | 'start'> = [];
+    const input = new Proxy(items, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) log.push(Number(key));
+        return Reflect.get(target, key, receiver);
+      },
+    });
+    pool.on('taskStart', () => log.push('start'));
+    const out = await pool.map((x: number) => x * 2, input, { chunksize: 50 });
+    assert.deepEqual(
+      out,
+      items.map((x) => x * 2),
+    );
+    const readBefore = log.slice(0, log.indexOf('start')) as number[];
+    assert.ok(
+      Math.max(...readBefore) < 100,
+      `items read before the first chunks left: up to ${Math.max(...readBefore)}`,
+    );
+  } finally {
+    await pool.close();
+  }
+});
+
 test('a worker holds the next chunk while it runs one', async () => {
   const pool = new Pool({ workers: 1 });
   try {

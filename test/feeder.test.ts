@@ -33,6 +33,7 @@ function fakeScheduler(maxQueue = 1000) {
       return queued();
     },
     estimatePerUnit: () => undefined,
+    flush() {},
     whenQueueHasRoom: () =>
       queued() < maxQueue ? Promise.resolve() : new Promise<void>((r) => roomWaiters.push(r)),
     submit(_spec: TaskSpec, args: unknown[], sink: TaskSink) {
