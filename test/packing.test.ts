@@ -500,6 +500,8 @@ test('the processes backend delivers packed rows with the same values', async ()
     assert.deepStrictEqual(await pool.map(describeRow, rows), expectedOf(rows));
     const items = Array.from({ length: 100 }, (_, i) => [[i], [-0, i / 2]]);
     assert.deepStrictEqual(await pool.map((m: number[][]) => m, items), items);
+    const small = Array.from({ length: 300 }, (_, i) => [i % 7, -i, i === 200 ? 40_000 : 3]);
+    assert.deepStrictEqual(await pool.map(describeRow, small), expectedOf(small));
     const views = viewsOf(
       new Float64Array(4000).map((_, i) => i / 3),
       100,
