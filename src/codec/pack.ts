@@ -25,14 +25,13 @@
  * slower (bench W3).
  */
 
+import { PACK_MIN_VALUES, packMatrices, packRows } from './pack-rows.js';
 import { type PackedViews, viewConstructor } from './pack-views.js';
 import type { PrepareContext } from './prepare.js';
-import { PACK_MIN_VALUES, packMatrices, packRows } from './pack-rows.js';
 import { slabLease } from './slabs.js';
 
-export { type PackedViews, packViews } from './pack-views.js';
-
 export { PACK_MIN_VALUES } from './pack-rows.js';
+export { type PackedViews, packViews } from './pack-views.js';
 
 export type NumberArray = Int32Array | Float64Array;
 /** A packed chunk's values: the narrowest of these that holds every one of them. */
