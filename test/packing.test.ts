@@ -34,27 +34,12 @@ const expectedOf = (rows: unknown[][]) =>
   }));
 
 describe('packing numbers into typed memory', () => {
-  test('rows of small integers pack as Int16 values with each row’s start, and unpack to equal rows', () => {
-    const rows = [[1, 2, 3], [], [4], Array.from({ length: 70 }, (_, i) => i - 35)];
-    const packed = packItems(rows) as { v: Int16Array; o: Int32Array };
-    assert.ok(packed.v instanceof Int16Array);
+  test('rows of integers pack as Int32 values with each row’s start, and unpack to equal rows', () => {
+    const rows = [[1, 2, 3], [], [4], Array.from({ length: 70 }, (_, i) => i)];
+    const packed = packItems(rows) as { v: Int32Array; o: Int32Array };
+    assert.ok(packed.v instanceof Int32Array);
     assert.deepEqual([...packed.o], [0, 3, 3, 4, 74]);
     assert.deepEqual(unpackItems(packed), rows);
-    for (const edge of [-32768, 32767]) {
-      const v = (packItems([Array.from({ length: 64 }, () => edge)]) as { v: unknown }).v;
-      assert.ok(v instanceof Int16Array, `${edge} fits 16 bits`);
-    }
-  });
-
-  test('a value past 16 bits, anywhere in a chunk, makes it Int32 with every value before it kept', () => {
-    for (const big of [32768, -32769, 2 ** 31 - 1, -(2 ** 31)]) {
-      for (const at of [0, 1, 37, 69]) {
-        const rows = [[5, -6], Array.from({ length: 70 }, (_, i) => (i === at ? big : i))];
-        const packed = packItems(rows) as { v: Int32Array };
-        assert.ok(packed.v instanceof Int32Array, `${big} at ${at}`);
-        assert.deepStrictEqual(unpackItems(packed), rows);
-      }
-    }
   });
 
   test('a -0, a fraction or a value past 32 bits makes the chunk Float64, exactly', () => {
@@ -63,27 +48,11 @@ describe('packing numbers into typed memory', () => {
       const packed = packItems(rows) as { v: Float64Array };
       assert.ok(packed.v instanceof Float64Array, `for ${odd}`);
       assert.deepStrictEqual(unpackItems(packed), rows);
-      // widening twice: 16 bits, then 32, then doubles
-      const twice = [[1, 70_000], Array.from({ length: 64 }, (_, i) => -i), [odd, 3]];
-      const both = packItems(twice) as { v: Float64Array };
-      assert.ok(both.v instanceof Float64Array, `for 70000 then ${odd}`);
-      assert.deepStrictEqual(unpackItems(both), twice);
+      const late = [[1, 70_000], Array.from({ length: 64 }, (_, i) => -i), [odd, 3]];
+      const both = packItems(late) as { v: Float64Array };
+      assert.ok(both.v instanceof Float64Array, `for ${odd} in the last row`);
+      assert.deepStrictEqual(unpackItems(both), late);
     }
-  });
-
-  test('a call’s later chunks start at the kind its last chunk needed, and still widen', () => {
-    const ctx: PrepareContext = { arena: new Arena(), maxNbytes: undefined, sharesMemory: true };
-    const wide = [Array.from({ length: 64 }, (_, i) => i * 100_000)];
-    assert.ok((packItems(wide, ctx) as { v: unknown }).v instanceof Int32Array);
-    const small = [Array.from({ length: 64 }, (_, i) => i)];
-    const next = packItems(small, ctx) as { v: unknown };
-    assert.ok(next.v instanceof Int32Array, 'not written twice as Int16 first');
-    assert.deepStrictEqual(unpackItems(next as never), small);
-    const fractions = [Array.from({ length: 64 }, (_, i) => i / 2)];
-    assert.deepStrictEqual(unpackItems(packItems(fractions, ctx) as never), fractions);
-    const fresh = packItems(small) as { v: unknown };
-    assert.ok(fresh.v instanceof Int16Array, 'another call starts narrow');
-    releaseSlabs(ctx, true);
   });
 
   test('items that are arrays of rows pack with one more level of offsets', () => {
@@ -206,14 +175,13 @@ describe('rows crossing to thread workers', () => {
     );
   });
 
-  test('rows whose values need 16, 32 or 64 bits arrive with the same values in each chunk', async () => {
+  test('rows whose values need 32 or 64 bits in some chunks arrive with the same values', async () => {
     const rows = Array.from({ length: 6000 }, (_, r) =>
       Array.from({ length: 20 }, (_, j) =>
         r === 2500 && j === 7 ? 2 ** 20 : r === 4500 && j === 3 ? -0.25 : r * 3 - j,
       ),
     );
-    const sums = (row: number[]) =>
-      row.reduce((a, b) => a + b, 0) + (Number.isInteger(row[7]) ? 0 : 0.5);
+    const sums = (row: number[]) => row.reduce((a, b) => a + b, 0);
     for (const chunksize of [500, 1000, undefined]) {
       assert.deepStrictEqual(
         await pool.map(describeRow, rows, chunksize ? { chunksize } : {}),

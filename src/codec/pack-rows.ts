@@ -1,9 +1,14 @@
 /**
  * Writing a chunk's rows of numbers (number[] or number[][] items) into typed memory, for
- * pack.ts: values as the narrowest of Int16, Int32 and Float64 that holds them all, each row's
- * end, and room for the chunk's results.
+ * pack.ts: values as Int32 (every one a 32-bit integer, not -0) or else Float64, each row's end,
+ * and room for the chunk's results.
+ *
+ * Tried and dropped (fifth session): Int16 values when they fit, and loops that widen a chunk
+ * where a row does not fit instead of writing it again whole. Writing half the bytes did not
+ * lower the caller's CPU (the pass is bound by reading the rows), and the widening loops cost
+ * the caller ~10 ms more a call over 200,000 rows (six pairs, median), as V8 compiled them.
  */
-import type { PackedRows, RowValues } from './pack.js';
+import type { NumberArray, PackedRows } from './pack.js';
 import type { SlabLease } from './slabs.js';
 
 /** Values in a chunk, at least, before packing pays for its two passes. */
@@ -12,118 +17,57 @@ export const PACK_MIN_VALUES = 64;
 /** Offsets are Int32: a chunk of more values than this is left to structured clone. */
 export const MAX_VALUES = 2 ** 31 - 1;
 
+/** Row `rows[i]` must be an Array (checked by the callers); -1: a value refused. */
+const REFUSED = -1;
+/** -2: a value that is a number but not a 32-bit integer (write the chunk as doubles). */
+const NOT_INT = -2;
+
 /**
- * Writes `rows` from row `from` into `v` (from `o[from]`), each row's end into `o[i + 1]`; the
- * end, or `-1 - i` when row `i` holds a value this kind cannot (writeValues then looks at that
- * row). One tight loop per kind of value (16-bit, 32-bit integers, doubles), each of the shape
- * V8 compiles best here (extra parameters, or a loop resuming mid-row, cost 10-20%): the
- * packing pass is the one part of a packed call that runs on the caller's thread alone.
+ * Writes `rows` into `v` from `at` as 32-bit integers, each row's end into `o` from `oAt`; the
+ * end, or REFUSED / NOT_INT. One tight loop per element type: the packing pass is the one part
+ * of a packed call that runs on the caller's thread only, so it stays a fraction of a loop's cost.
  */
-function writeShorts(rows: unknown[][], v: Int16Array, o: Int32Array, from: number): number {
-  let at = o[from];
-  for (let i = from; i < rows.length; i++) {
+function writeInts(
+  rows: unknown[][],
+  v: Int32Array,
+  o: Int32Array,
+  oAt: number,
+  at: number,
+): number {
+  for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     const n = row.length;
     for (let j = 0; j < n; j++) {
       const x = row[j] as number;
-      // Also true for anything not a number ('1' << 16 >> 16 is 1, not '1').
-      if ((x << 16) >> 16 !== x) return -1 - i;
-      if (x === 0 && 1 / x < 0) return -1 - i;
+      // Also true for anything not a number (undefined | 0 is 0, '1' | 0 is 1).
+      if ((x | 0) !== x) return typeof x === 'number' ? NOT_INT : REFUSED;
+      if (x === 0 && 1 / x < 0) return NOT_INT;
       v[at++] = x;
     }
-    o[i + 1] = at;
+    o[oAt + i + 1] = at;
   }
   return at;
 }
 
-/** As writeShorts, for 32-bit integers. */
-function writeInts(rows: unknown[][], v: Int32Array, o: Int32Array, from: number): number {
-  let at = o[from];
-  for (let i = from; i < rows.length; i++) {
-    const row = rows[i];
-    const n = row.length;
-    for (let j = 0; j < n; j++) {
-      const x = row[j] as number;
-      if ((x | 0) !== x) return -1 - i;
-      if (x === 0 && 1 / x < 0) return -1 - i;
-      v[at++] = x;
-    }
-    o[i + 1] = at;
-  }
-  return at;
-}
-
-/** As writeShorts, for any number; a hole reads as undefined, so a sparse row is refused. */
-function writeDoubles(rows: unknown[][], v: Float64Array, o: Int32Array, from: number): number {
-  let at = o[from];
-  for (let i = from; i < rows.length; i++) {
+/** As writeInts, as doubles; a hole reads as undefined, so a sparse row is refused. */
+function writeDoubles(
+  rows: unknown[][],
+  v: Float64Array,
+  o: Int32Array,
+  oAt: number,
+  at: number,
+): number {
+  for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
     const n = row.length;
     for (let j = 0; j < n; j++) {
       const x = row[j];
-      if (typeof x !== 'number') return -1 - i;
+      if (typeof x !== 'number') return REFUSED;
       v[at++] = x;
     }
-    o[i + 1] = at;
+    o[oAt + i + 1] = at;
   }
   return at;
-}
-
-/** The kinds of values a chunk is written as, narrowest first. */
-const SHORTS = 0;
-const INTS = 1;
-const DOUBLES = 2;
-type ValueKind = typeof SHORTS | typeof INTS | typeof DOUBLES;
-
-/**
- * The kind the last chunk of a call needed: the next chunk starts there, so a call whose values
- * need 32 bits does not write each chunk's first values twice.
- */
-const kindOfCall = new WeakMap<object, ValueKind>();
-
-/** The narrowest kind that holds every value of `row`, or -1 when one is not a number. */
-function kindOfRow(row: unknown[]): ValueKind | -1 {
-  let kind: ValueKind = SHORTS;
-  for (let j = 0; j < row.length; j++) {
-    const x = row[j];
-    if (typeof x !== 'number') return -1;
-    if ((x | 0) !== x || (x === 0 && 1 / x < 0)) kind = DOUBLES;
-    else if ((x << 16) >> 16 !== x && kind === SHORTS) kind = INTS;
-  }
-  return kind;
-}
-
-/**
- * Every value of `rows` written as the narrowest kind that holds them all, starting at `kind`:
- * a row that does not fit widens the chunk, copying the rows written before it (a typed copy,
- * cheap) and going on from it, so each row is read about once. Undefined when a value is refused.
- */
-function writeValues(
-  space: Space,
-  rows: unknown[][],
-  o: Int32Array,
-  total: number,
-  kind: ValueKind,
-): RowValues | undefined {
-  let v: RowValues = space.values(kind, total);
-  let from = 0;
-  for (;;) {
-    const end =
-      kind === SHORTS
-        ? writeShorts(rows, v as Int16Array, o, from)
-        : kind === INTS
-          ? writeInts(rows, v as Int32Array, o, from)
-          : writeDoubles(rows, v as Float64Array, o, from);
-    if (end >= 0) return v;
-    from = -1 - end;
-    const need = kindOfRow(rows[from]);
-    // (A row whose values change as they are read, through getters, ends here too.)
-    if (need < 0 || kind === DOUBLES) return undefined;
-    kind = Math.max(kind + 1, need) as ValueKind;
-    const wider = space.values(kind, total);
-    wider.set(v.subarray(0, o[from]));
-    v = wider;
-  }
 }
 
 /**
@@ -141,15 +85,6 @@ class Space {
   ints(length: number): Int32Array {
     if (!this.#slabs) return new Int32Array(length);
     return new Int32Array(...this.#take(4 * length), length);
-  }
-
-  values(kind: ValueKind, length: number): RowValues {
-    if (kind === INTS) return this.ints(length);
-    if (kind === SHORTS) {
-      if (!this.#slabs) return new Int16Array(length);
-      return new Int16Array(...this.#take(2 * length), length);
-    }
-    return this.doubles(length);
   }
 
   doubles(length: number): Float64Array {
@@ -174,32 +109,21 @@ class Space {
   }
 }
 
-/**
- * `rows` (each an Array, checked by the callers) with `total` values written into typed memory,
- * each row's end in `o` after `o[0] = 0`; undefined when a value is refused.
- */
-function packValues(
+/** Every row written as ints, or else as doubles; undefined when a value is refused. */
+function writeAll(
   space: Space,
-  rows: unknown[][],
-  o: Int32Array,
   total: number,
-  call: object | undefined,
-): RowValues | undefined {
-  o[0] = 0;
-  const v = writeValues(space, rows, o, total, (call && kindOfCall.get(call)) ?? SHORTS);
-  if (v && call)
-    kindOfCall.set(
-      call,
-      v instanceof Int16Array ? SHORTS : v instanceof Int32Array ? INTS : DOUBLES,
-    );
-  return v;
+  write: (v: NumberArray, kind: 'ints' | 'doubles') => number,
+): NumberArray | undefined {
+  const ints = space.ints(total);
+  const end = write(ints, 'ints');
+  if (end >= 0) return ints;
+  if (end === REFUSED) return undefined;
+  const doubles = space.doubles(total);
+  return write(doubles, 'doubles') >= 0 ? doubles : undefined;
 }
 
-export function packRows(
-  items: unknown[][],
-  slabs: SlabLease | undefined,
-  call: object | undefined,
-): PackedRows | undefined {
+export function packRows(items: unknown[][], slabs: SlabLease | undefined): PackedRows | undefined {
   let total = 0;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
@@ -209,8 +133,13 @@ export function packRows(
   if (total < PACK_MIN_VALUES || total > MAX_VALUES) return undefined;
   const space = new Space(slabs);
   const o = space.ints(items.length + 1);
+  o[0] = 0;
   const r = space.results(items.length);
-  const v = packValues(space, items, o, total, call);
+  const v = writeAll(space, total, (values, kind) =>
+    kind === 'ints'
+      ? writeInts(items, values as Int32Array, o, 0, 0)
+      : writeDoubles(items, values as Float64Array, o, 0, 0),
+  );
   if (!v) return space.undo();
   return r ? { v, o, r } : { v, o };
 }
@@ -218,14 +147,13 @@ export function packRows(
 export function packMatrices(
   items: unknown[][][],
   slabs: SlabLease | undefined,
-  call: object | undefined,
 ): PackedRows | undefined {
-  let count = 0;
+  let rows = 0;
   let total = 0;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
     if (!Array.isArray(item)) return undefined;
-    count += item.length;
+    rows += item.length;
     for (let j = 0; j < item.length; j++) {
       const row = item[j];
       if (!Array.isArray(row)) return undefined;
@@ -235,18 +163,25 @@ export function packMatrices(
   if (total < PACK_MIN_VALUES || total > MAX_VALUES) return undefined;
   const space = new Space(slabs);
   const p = space.ints(items.length + 1);
-  const o = space.ints(count + 1);
-  const r = space.results(items.length);
-  // One list of every item's rows, so the rows are written by one loop (and widened once).
-  const rows = new Array<unknown[]>(count);
-  let k = 0;
+  const o = space.ints(rows + 1);
   p[0] = 0;
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i];
-    for (let j = 0; j < item.length; j++) rows[k++] = item[j];
-    p[i + 1] = k;
-  }
-  const v = packValues(space, rows, o, total, call);
+  o[0] = 0;
+  const r = space.results(items.length);
+  const v = writeAll(space, total, (values, kind) => {
+    let at = 0;
+    let r = 0;
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i];
+      at =
+        kind === 'ints'
+          ? writeInts(item, values as Int32Array, o, r, at)
+          : writeDoubles(item, values as Float64Array, o, r, at);
+      if (at < 0) return at;
+      r += item.length;
+      p[i + 1] = r;
+    }
+    return at;
+  });
   if (!v) return space.undo();
   return r ? { v, o, p, r } : { v, o, p };
 }

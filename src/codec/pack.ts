@@ -8,8 +8,8 @@
  * Forms, chosen per chunk of a map's items (always a plain Array on the caller's side, so a
  * payload that is not an Array is a packed one):
  * - items all numbers: one Int32Array (all 32-bit integers, not -0) or Float64Array;
- * - items all number[]: `{ v, o }`, the values (Int16, Int32 or Float64, the narrowest that
- *   holds them all: see pack-rows.ts) and each row's start, one more than the rows;
+ * - items all number[]: `{ v, o }`, the values (Int32 or Float64, see pack-rows.ts) and each
+ *   row's start, one more than the rows;
  * - items all number[][]: `{ v, o, p }`, with `p` each item's first row in `o`.
  * - items all views of one buffer, of one type (see PackedViews): one copy of their range.
  * Rows and views packed for a map over thread workers carry `r`, room in the same shared
@@ -34,8 +34,8 @@ export { PACK_MIN_VALUES } from './pack-rows.js';
 export { type PackedViews, packViews } from './pack-views.js';
 
 export type NumberArray = Int32Array | Float64Array;
-/** A packed chunk's values: the narrowest of these that holds every one of them. */
-export type RowValues = Int16Array | NumberArray;
+/** A packed chunk's values. */
+export type RowValues = NumberArray;
 
 /** Rows of numbers packed: values `v`, row `r` is `v[o[r]] … v[o[r + 1] - 1]`; `p` for one level more. */
 export interface PackedRows {
@@ -65,8 +65,8 @@ export function packItems(
   if (!Array.isArray(first)) return undefined;
   const depth = rowDepth(items);
   const slabs = ctx && slabLease(ctx);
-  if (depth === 1) return packRows(items as unknown[][], slabs, ctx);
-  if (depth === 2) return packMatrices(items as unknown[][][], slabs, ctx);
+  if (depth === 1) return packRows(items as unknown[][], slabs);
+  if (depth === 2) return packMatrices(items as unknown[][][], slabs);
   return undefined;
 }
 
@@ -178,20 +178,12 @@ function rebuildRows(v: RowValues, o: Int32Array, from: number, to: number): num
 export type RowBuilder = (v: RowValues, o: Int32Array, r: number) => number[];
 
 /**
- * The builder of rows for values of `v`'s kind. Three of the same body, so that each one's
- * loads stay monomorphic: one builder fed Int16 and Int32 values in turn built rows 10-20%
- * slower (100,000 rows of 100, measured in one worker).
+ * The builder of rows for values of `v`'s kind. Two of the same body, so that each one's loads
+ * stay monomorphic: one builder fed two kinds of typed array in turn built rows 10-20% slower
+ * (100,000 rows of 100, measured in one thread).
  */
 export function rowBuilder(v: RowValues): RowBuilder {
-  return v instanceof Int16Array ? rowOfShorts : v instanceof Int32Array ? rowOfInts : rowOfDoubles;
-}
-
-function rowOfShorts(v: RowValues, o: Int32Array, r: number): number[] {
-  const lo = o[r];
-  const n = o[r + 1] - lo;
-  const row = new Array<number>(n);
-  for (let j = 0; j < n; j++) row[j] = v[lo + j];
-  return row;
+  return v instanceof Int32Array ? rowOfInts : rowOfDoubles;
 }
 
 function rowOfInts(v: RowValues, o: Int32Array, r: number): number[] {
