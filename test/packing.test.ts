@@ -48,6 +48,10 @@ describe('packing numbers into typed memory', () => {
       const packed = packItems(rows) as { v: Float64Array };
       assert.ok(packed.v instanceof Float64Array, `for ${odd}`);
       assert.deepStrictEqual(unpackItems(packed), rows);
+      const late = [[1, 70_000], Array.from({ length: 64 }, (_, i) => -i), [odd, 3]];
+      const both = packItems(late) as { v: Float64Array };
+      assert.ok(both.v instanceof Float64Array, `for ${odd} in the last row`);
+      assert.deepStrictEqual(unpackItems(both), late);
     }
   });
 
@@ -64,7 +68,17 @@ describe('packing numbers into typed memory', () => {
     delete holey[5];
     for (const items of [
       [long, [1, '2']],
+      [long, ['2', 1]],
+      [
+        [70_000, ...long],
+        [1, '2'],
+      ],
+      [
+        [0.5, ...long],
+        [1, '2'],
+      ],
       [long, [1, null]],
+      [long, [1, true]],
       [long, holey],
       [long, 3],
       [long, [[1]]],
@@ -159,6 +173,23 @@ describe('rows crossing to thread workers', () => {
       await pool.map(describeRow, rows, { chunksize: 1000 }),
       expectedOf(rows),
     );
+  });
+
+  test('rows whose values need 32 or 64 bits in some chunks arrive with the same values', async () => {
+    const rows = Array.from({ length: 6000 }, (_, r) =>
+      Array.from({ length: 20 }, (_, j) =>
+        r === 2500 && j === 7 ? 2 ** 20 : r === 4500 && j === 3 ? -0.25 : r * 3 - j,
+      ),
+    );
+    const sums = (row: number[]) => row.reduce((a, b) => a + b, 0);
+    for (const chunksize of [500, 1000, undefined]) {
+      assert.deepStrictEqual(
+        await pool.map(describeRow, rows, chunksize ? { chunksize } : {}),
+        expectedOf(rows),
+        `chunksize ${chunksize}`,
+      );
+    }
+    assert.deepStrictEqual(await pool.map(sums, rows), rows.map(sums));
   });
 
   test('rows returned by the task come back equal to what was sent', async () => {
@@ -437,6 +468,8 @@ test('the processes backend delivers packed rows with the same values', async ()
     assert.deepStrictEqual(await pool.map(describeRow, rows), expectedOf(rows));
     const items = Array.from({ length: 100 }, (_, i) => [[i], [-0, i / 2]]);
     assert.deepStrictEqual(await pool.map((m: number[][]) => m, items), items);
+    const small = Array.from({ length: 300 }, (_, i) => [i % 7, -i, i === 200 ? 40_000 : 3]);
+    assert.deepStrictEqual(await pool.map(describeRow, small), expectedOf(small));
     const views = viewsOf(
       new Float64Array(4000).map((_, i) => i / 3),
       100,

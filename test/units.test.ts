@@ -33,26 +33,26 @@ describe('adaptive batch sizing', () => {
   });
 
   test('cheap items of a lazy input fill a chunk of about 10 ms', () => {
-    assert.equal(nextChunkSize(policy(0.01), 0), 1000);
+    assert.equal(nextChunkSize(policy(0.01), 1000), 1000);
   });
 
   test('a big input of known length aims at 16 chunks per worker, of 10 to 50 ms each', () => {
     // 200k items of 10 µs: 2 s of work, 50 ms chunks (the longest), not 10 ms ones.
-    assert.equal(nextChunkSize(policy(0.01, 200_000), 0), 5000);
+    assert.equal(nextChunkSize(policy(0.01, 200_000), 5000), 5000);
     // 100k of 4 µs: 400 ms of work, 12.5 ms a chunk.
-    assert.equal(nextChunkSize(policy(0.004, 100_000), 0), 3125);
+    assert.equal(nextChunkSize(policy(0.004, 100_000), 3125), 3125);
     // A small input still goes in chunks of about 10 ms, however few.
-    assert.equal(nextChunkSize(policy(0.01, 20_000), 0), 1000);
+    assert.equal(nextChunkSize(policy(0.01, 20_000), 1000), 1000);
   });
 
   test('chunks are capped at ceil(n / 4 workers) and at 16,000 items', () => {
-    assert.equal(nextChunkSize(policy(0.0016, 1_000_000), 0), 16_000);
-    assert.equal(nextChunkSize(policy(0.0001, 1_000_000), 0), 16_000);
-    assert.equal(nextChunkSize(policy(0.0001, 800), 0), 100);
+    assert.equal(nextChunkSize(policy(0.0016, 1_000_000), 16_000), 16_000);
+    assert.equal(nextChunkSize(policy(0.0001, 1_000_000), 16_000), 16_000);
+    assert.equal(nextChunkSize(policy(0.0001, 800), 100), 100);
   });
 
   test('tasks that wait (concurrency above 1) keep chunks of about 10 ms', () => {
-    assert.equal(nextChunkSize({ ...policy(0.004, 1_000_000), concurrency: 4 }, 0), 2500);
+    assert.equal(nextChunkSize({ ...policy(0.004, 1_000_000), concurrency: 4 }, 2500), 2500);
   });
 
   test('the tail of a known input is split finer, down to chunks of about 2 ms', () => {
@@ -62,13 +62,26 @@ describe('adaptive batch sizing', () => {
     assert.equal(nextChunkSize(policy(0.01, 10_000), 9_990), 200);
   });
 
+  test('a run’s first chunks ramp up from about 1 ms of work, each at most all before it', () => {
+    // 200k items of 10 µs (50 ms chunks later): 100, 100, 200, 400, ... then 5000.
+    const sizes: number[] = [];
+    for (let pulled = 0; sizes.length < 8; ) {
+      const size = nextChunkSize(policy(0.01, 200_000), pulled);
+      sizes.push(size);
+      pulled += size;
+    }
+    assert.deepEqual(sizes, [100, 100, 200, 400, 800, 1600, 3200, 5000]);
+    assert.equal(nextChunkSize(policy(0.01), 0), 100, 'a lazy input ramps too');
+    assert.equal(nextChunkSize(policy(5, 1000), 0), 1, 'an item of more than 1 ms goes alone');
+  });
+
   test('a lazy input is pulled in chunks of at most 10,000', () => {
-    assert.equal(nextChunkSize(policy(1e-9), 0), 10_000);
+    assert.equal(nextChunkSize(policy(1e-9), 10_000), 10_000);
   });
 
   test('slow items go one per chunk', () => {
-    assert.equal(nextChunkSize(policy(50, 1000), 0), 1);
-    assert.equal(nextChunkSize(policy(12, 1000), 0), 4);
+    assert.equal(nextChunkSize(policy(50, 1000), 500), 1);
+    assert.equal(nextChunkSize(policy(12, 1000), 4), 4);
   });
 });
 

@@ -379,8 +379,12 @@ export class ArenaLease {
     }
     if (depth >= RESULT_DEPTH) return;
     if (Array.isArray(value)) {
-      for (const item of value)
+      // An indexed loop: this runs once per call over all of a map's results, too few times to
+      // be optimised, and `for...of` there cost ~2.3 ms for 200,000 numbers (this ~0.2 ms).
+      for (let i = 0; i < value.length; i++) {
+        const item = value[i];
         if (typeof item === 'object' && item !== null) this.#retireCarried(item, depth + 1);
+      }
       return;
     }
     const proto = Object.getPrototypeOf(value);

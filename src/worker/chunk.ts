@@ -5,7 +5,7 @@ import {
   packedItem,
   packedLength,
   resultsInRoom,
-  rowAt,
+  rowBuilder,
 } from '../codec/pack.js';
 import { viewConstructor } from '../codec/pack-views.js';
 import { TaskKind } from '../wire/protocol.js';
@@ -55,7 +55,7 @@ const PACKED_ITEM: Record<PackedKind, [string, string]> = {
     'const C = ctor(packed), b = packed.b, o = packed.o, n = packed.n, length = n.length;',
     'new C(b, o[I], n[I])',
   ],
-  rows: ['const v = packed.v, o = packed.o, length = o.length - 1;', 'row(v, o, I)'],
+  rows: ['const v = packed.v, o = packed.o, length = o.length - 1, row = rows(v);', 'row(v, o, I)'],
   other: ['const length = size(packed);', 'item(packed, I)'],
 };
 
@@ -104,9 +104,9 @@ function packedLoop(fn: AnyFn, packed: Packed): (packed: unknown) => unknown {
       'size',
       'item',
       'ctor',
-      'row',
+      'rows',
       packedLoopSource(kind),
-    )(fn, finishInOrder, numbered, packedLength, packedItem, viewConstructor, rowAt) as (
+    )(fn, finishInOrder, numbered, packedLength, packedItem, viewConstructor, rowBuilder) as (
       packed: unknown,
     ) => unknown;
     packedLoops[kind].set(fn, loop);
