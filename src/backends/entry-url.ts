@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -7,7 +7,6 @@ import { WorkerStartError } from '../errors.js';
 import { scriptFileName } from './script-runtime.js';
 
 /** Set by the build (scripts/build.mjs); absent when spindle runs from source under tsx. */
-declare const SPINDLE_VERSION: string;
 declare const SPINDLE_WORKER_SOURCE: string;
 declare const SPINDLE_SCRIPT_HASH: string;
 
@@ -18,7 +17,7 @@ let resolved: URL | undefined;
  * - `src/worker/entry.ts` when spindle runs from source under tsx (its tests), where the worker
  *   registers tsx itself (see typescript.ts);
  * - `dist/worker/entry.js` of this very package, found from the `dist/` folder (the build may
- *   place this code in `dist/index.js` or a chunk) and checked to be spindle of this version;
+ *   place this code in `dist/index.js` or a chunk) and checked to be of this very build;
  * - otherwise spindle was bundled into someone's program (esbuild, webpack, …) and its files are
  *   not beside this code: the worker runtime the build carried along as a string is written
  *   once to a private temporary folder and started from there.
@@ -45,19 +44,13 @@ function resolveEntry(): URL {
   return writeRuntime(source);
 }
 
+/**
+ * The worker script's name carries a hash of the build this code is part of: one file to look
+ * for (reading and parsing package.json cost a new pool's first worker ~0.5 ms).
+ */
 function isOwnPackage(root: string): boolean {
-  // The worker script's name carries a hash of its build: one file to look for, where reading
-  // and parsing package.json cost a new pool's first worker ~0.5 ms.
-  if (typeof SPINDLE_SCRIPT_HASH === 'string')
-    return existsSync(fileURLToPath(`${root}/dist/worker/${scriptFileName(SPINDLE_SCRIPT_HASH)}`));
-  try {
-    const entry = new URL(`${root}/dist/worker/entry.js`);
-    const pkg = JSON.parse(readFileSync(fileURLToPath(`${root}/package.json`), 'utf8'));
-    const version = typeof SPINDLE_VERSION === 'string' ? SPINDLE_VERSION : pkg.version;
-    return pkg.name === 'spindle' && pkg.version === version && existsSync(fileURLToPath(entry));
-  } catch {
-    return false;
-  }
+  if (typeof SPINDLE_SCRIPT_HASH !== 'string') return false;
+  return existsSync(fileURLToPath(`${root}/dist/worker/${scriptFileName(SPINDLE_SCRIPT_HASH)}`));
 }
 
 /**

@@ -65,10 +65,10 @@ export function scriptFile(entry: URL): string | undefined {
 
 let source: string | undefined;
 
-/** What a thread starting the script receives on its port (see {@link ScriptCache}). */
-export function scriptCache(): ScriptCache {
+/** What a thread starting the script `file` receives on its port (see {@link ScriptCache}). */
+export function scriptCache(file: string): ScriptCache {
   try {
-    source ??= readFileSync(script!, 'utf8');
+    source ??= readFileSync(file, 'utf8');
   } catch {
     // The thread reads it itself, and says why if it cannot.
   }

@@ -77,16 +77,19 @@ export class ThreadBackend implements Backend {
     const claims = newClaims();
     const ts = tsOnceStart(entry);
     const file = scriptFile(entry);
-    let cachePort: MessagePort | undefined;
+    let sendCache: (() => void) | undefined;
     const worker = startThread(ts?.execArgv, file !== undefined, (execArgv) => {
       const transferList: MessagePort[] = ts ? [ts.transfer] : [];
       let script: ScriptStart | undefined;
-      cachePort = undefined; // a second try, without flags the thread refused, runs no script
+      sendCache = undefined; // a second try, without flags the thread refused, runs no script
       if (file && underScriptCondition(execArgv)) {
         const channel = new MessageChannel();
         script = { file, port: channel.port2 };
         transferList.push(channel.port2);
-        cachePort = channel.port1;
+        sendCache = () => {
+          channel.port1.postMessage(scriptCache(file));
+          channel.port1.close();
+        };
       }
       return new Worker(BOOTSTRAP, {
         eval: true,
@@ -104,10 +107,8 @@ export class ThreadBackend implements Backend {
         resourceLimits: options.resourceLimits,
       });
     });
-    if (cachePort) {
-      cachePort.postMessage(scriptCache());
-      cachePort.close();
-    }
+    // After new Worker: finding and reading the cache overlaps the thread's own start.
+    sendCache?.();
     let uncaught: Error | undefined;
     worker.on('message', (message: FromWorker) => events.message(message));
     worker.on('error', (error) => {
