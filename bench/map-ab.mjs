@@ -8,22 +8,13 @@
  *   (default dirs: /tmp/base5 and this tree)
  */
 import { readdirSync, readFileSync } from 'node:fs';
+import { threadTimes } from './thread-times.mjs';
 
 const [workload = 'W3', repsArg = '5', ...dirs] = process.argv.slice(2);
 const here = new URL('..', import.meta.url).pathname;
 const builds = dirs.length ? dirs : ['/tmp/base5', here];
 const k = await import(`${here}bench/tasks/kernels.mjs`);
 const { makeTexts } = await import(`${here}bench/workloads.mjs`);
-function threads() {
-  const out = new Map();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const [run, wait] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ');
-      out.set(tid, [Number(run) / 1e6, Number(wait) / 1e6]);
-    } catch {}
-  }
-  return out;
-}
 const sum = (a) => {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += a[i];
@@ -103,11 +94,11 @@ const serialRows = [];
 for (let r = 0; r < Number(repsArg); r++) {
   for (const p of r % 2 ? [...pools].reverse() : pools) {
     globalThis.gc?.();
-    const b = threads();
+    const b = threadTimes();
     const t = performance.now();
     const out = sum(await p.pool.map(p.task, items));
     const wall = performance.now() - t;
-    const a = threads();
+    const a = threadTimes();
     if (out !== expected) throw new Error(`${p.dir}: ${out} != ${expected}`);
     const d = (tid) => [
       (a.get(tid)?.[0] ?? 0) - (b.get(tid)?.[0] ?? 0),

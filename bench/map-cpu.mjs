@@ -9,7 +9,8 @@
  * Per row: wall median; the caller's CPU and wait; the workers' CPU and wait (summed); CPU of
  * the other threads (V8's GC helpers, libuv). The floor on 2 cores is the sum of CPU / 2.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { threadTimes } from './thread-times.mjs';
 
 const [workload = 'W3', repsArg = '3', dirArg] = process.argv.slice(2);
 const reps = Number(repsArg);
@@ -18,18 +19,6 @@ const mod = await import(`${dir}/dist/index.js`);
 const { tasks } = await import(`${dir}/bench/tasks/spindle-tasks.mjs`);
 const k = await import(`${dir}/bench/tasks/kernels.mjs`);
 const { makeTexts } = await import(`${dir}/bench/workloads.mjs`);
-
-/** Per thread: CPU ms, ms runnable but not running (schedstat). */
-function threads() {
-  const out = new Map();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const [run, wait] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ');
-      out.set(tid, { cpu: Number(run) / 1e6, wait: Number(wait) / 1e6 });
-    } catch {}
-  }
-  return out;
-}
 
 const sum = (a) => {
   let s = 0;
@@ -62,16 +51,16 @@ const main = String(process.pid);
 for (let r = 0; r < reps; r++) {
   for (const [name, run] of Object.entries(runs)) {
     globalThis.gc?.();
-    const before = threads();
+    const before = threadTimes();
     const t = performance.now();
     const out = await run();
     const wall = performance.now() - t;
     if (out !== expected) throw new Error(`${name}: ${out} != ${expected}`);
     const row = { wall, mainCpu: 0, mainWait: 0, workerCpu: 0, workerWait: 0, other: 0 };
-    for (const [tid, now] of threads()) {
-      const was = before.get(tid) ?? { cpu: 0, wait: 0 };
-      const cpu = now.cpu - was.cpu;
-      const wait = now.wait - was.wait;
+    for (const [tid, now] of threadTimes()) {
+      const was = before.get(tid) ?? [0, 0];
+      const cpu = now[0] - was[0];
+      const wait = now[1] - was[1];
       if (tid === main) Object.assign(row, { mainCpu: cpu, mainWait: wait });
       else if (cpu > 150) {
         row.workerCpu += cpu;

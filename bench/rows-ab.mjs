@@ -9,7 +9,7 @@
  *
  *   npm run build && node bench/rows-ab.mjs arrays|views [rounds=9] DIR [DIR ...]
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { threadTimes } from './thread-times.mjs';
 
 const [kind = 'arrays', roundsArg = '9', ...builds] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -38,17 +38,6 @@ const count = process.env.TASK === 'none' ? (_row) => 0 : countRange;
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
 const expected = sum(rows.map(count));
 
-function threads() {
-  const times = new Map();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const [run, wait] = readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ');
-      times.set(tid, [Number(run) / 1e6, Number(wait) / 1e6]);
-    } catch {}
-  }
-  return times;
-}
-
 const runners = [{ name: 'serial loop', run: () => rows.map(count) }];
 for (const build of builds) {
   const [dir, opt] = build.split('@');
@@ -63,11 +52,11 @@ for (const build of builds) {
 const stats = runners.map(() => ({ wall: [], caller: [], run: [], idle: [] }));
 for (let round = -1; round < rounds; round++) {
   for (let k = 0; k < runners.length; k++) {
-    const before = threads();
+    const before = threadTimes();
     const t0 = performance.now();
     const out = await runners[k].run();
     const wall = performance.now() - t0;
-    const after = threads();
+    const after = threadTimes();
     if (out.length !== nRows || sum(out) !== expected) throw new Error(`${runners[k].name}: wrong`);
     if (round < 0) continue;
     const s = stats[k];
