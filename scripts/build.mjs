@@ -10,6 +10,7 @@
 // start workers from, and the worker starts from that copy instead (see backends/entry-url.ts).
 import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const common = {
@@ -37,12 +38,25 @@ if (foreign.length)
 
 // The worker entry once more, as a classic script that a thread on Node compiles with V8's
 // code cache (see src/backends/script-runtime.ts): CommonJS, wrapped the way Node wraps a
-// CommonJS module, so the thread's bootstrap calls it with `require` and `module`. What it
+// CommonJS module, so the thread's bootstrap calls it with `require` (which gives only
+// builtins). It publishes its face as a plain object for dist/worker/face-proxy.js, not as
+// CommonJS exports (a getter each, copied once more: ~0.5 ms of a new thread's start). What it
 // loads on first use (the index, face-extras.js) stays the ES build's, one copy with the index.
+const faceNames = await exportsOf('src/worker/face.ts');
 const scriptBuild = await build({
   ...common,
   format: 'cjs',
-  entryPoints: ['src/worker/entry.ts'],
+  stdin: {
+    contents: `import { ${faceNames.join(', ')} } from './src/worker/face.ts';
+import { startWorker } from './src/worker/start.ts';
+
+globalThis[Symbol.for('spindle.workerFace')] = { ${faceNames.join(', ')} };
+startWorker();
+`,
+    resolveDir: fileURLToPath(new URL('..', import.meta.url)),
+    sourcefile: 'worker-script.ts',
+    loader: 'ts',
+  },
   write: false,
   metafile: true,
   outfile: 'dist/worker/runtime.script.js', // written by hand below, under its hash
@@ -88,6 +102,18 @@ writeFileSync(
   scriptText,
 );
 writeFaceProxy(library.metafile.outputs['dist/worker/entry.js'].exports);
+
+/** The names a module exports, from esbuild's metafile. */
+async function exportsOf(entry) {
+  const { metafile } = await build({
+    ...common,
+    entryPoints: [entry],
+    write: false,
+    metafile: true,
+    outfile: 'x.js',
+  });
+  return Object.values(metafile.outputs)[0].exports.sort();
+}
 
 /**
  * dist/worker/face-proxy.js, what `import 'spindle'` is under the `spindle-worker-script`

@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Pool, PoolClosedError } from '../src/index.js';
+import { faults } from './fixtures/fault-tasks.js';
 import { tasks } from './fixtures/tasks.js';
 
 const run = promisify(execFile);
@@ -55,17 +56,78 @@ describe('pool lifecycle', () => {
   });
 
   test('close of an unused pool resolves without starting workers', async () => {
-    const pool = new Pool();
+    const pool = new Pool({ prestart: 0 });
     await pool.close();
     assert.equal(pool.stats().workers, 0);
   });
 
-  test('workers start lazily, no more than the work needs', async () => {
+  test('close of an unused pool stops the worker it started with', async () => {
+    const pool = new Pool({ workers: 2 });
+    assert.equal(pool.stats().workers, 1);
+    await pool.close();
+    assert.equal(pool.stats().workers, 0);
+  });
+
+  test('a thread pool starts one worker when it is made, the others as the work needs them', async () => {
     const pool = new Pool({ workers: 4 });
+    assert.equal(pool.stats().workers, 1);
+    await pool.apply(tasks.cube, 1);
+    assert.equal(pool.stats().workers, 1);
+    assert.deepEqual(
+      await pool.map(tasks.sleep, [40, 40, 40, 40], { chunksize: 1 }),
+      [40, 40, 40, 40],
+    );
+    assert.equal(pool.stats().workers, 4);
+    await pool.close();
+  });
+
+  test('with prestart: 0 workers start only as the work needs them', async () => {
+    const pool = new Pool({ workers: 4, prestart: 0 });
     assert.equal(pool.stats().workers, 0);
     await pool.apply(tasks.cube, 1);
     assert.equal(pool.stats().workers, 1);
     await pool.close();
+  });
+
+  test('prestart starts that many workers; each runs the initializer before its first task', async () => {
+    const pool = new Pool({
+      workers: 3,
+      prestart: 3,
+      initializer: faults.init,
+      initArgs: [{ db: 'memory' }],
+    });
+    assert.equal(pool.stats().workers, 3);
+    const states = await Promise.all(Array.from({ length: 6 }, () => pool.apply(faults.initState)));
+    for (const state of states) {
+      assert.equal(state.inits, 1);
+      assert.deepEqual(state.initArg, { db: 'memory' });
+    }
+    assert.equal(pool.stats().workers, 3);
+    await pool.close();
+  });
+
+  test('prestart beyond workers, or not a whole number, is refused at the call', () => {
+    assert.throws(() => new Pool({ workers: 2, prestart: 3 }), {
+      name: 'RangeError',
+      message: /prestart must be a whole number from 0 to workers \(2\), got number 3; use 0/,
+    });
+    assert.throws(() => new Pool({ prestart: 1.5 }), RangeError);
+    assert.throws(() => new Pool({ prestart: -1 }), RangeError);
+  });
+
+  test('the processes and inline backends start no worker before work comes', async () => {
+    for (const backend of ['processes', 'inline'] as const) {
+      const pool = new Pool({ backend, workers: 2 });
+      assert.equal(pool.stats().workers, 0, backend);
+      await pool.close();
+    }
+  });
+
+  test('a script that makes a pool and never uses or closes it exits by itself', async () => {
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', script('never-uses.ts')], {
+      timeout: 20_000,
+    });
+    assert.equal(stdout.trim(), 'made, 1 worker starting');
   });
 
   test('await using closes the pool at the end of the block', async () => {

@@ -7,7 +7,7 @@ import { Pool } from '../src/index.js';
 import { faults } from './fixtures/fault-tasks.js';
 
 test('a new pool reports no workers and no work', async () => {
-  const pool = new Pool({ workers: 2 });
+  const pool = new Pool({ workers: 2, prestart: 0 });
   const stats = pool.stats();
   assert.equal(stats.workers, 0);
   assert.equal(stats.busy, 0);

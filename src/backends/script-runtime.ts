@@ -10,7 +10,6 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { MessagePort } from 'node:worker_threads';
 
 /** Set by the build (scripts/build.mjs): a hash of the worker script, which its name carries. */
 declare const SPINDLE_SCRIPT_HASH: string;
@@ -31,17 +30,11 @@ declare const SPINDLE_SCRIPT_HASH: string;
  * `spindle-<uid>` in the temp folder. SPINDLE_CODE_CACHE=0 turns the cache off;
  * SPINDLE_WORKER_SCRIPT=0 starts threads from the ES modules, as Bun and Deno always do.
  */
-export interface ScriptStart {
-  /** The script's path. */
-  file: string;
-  /** Where the thread receives its {@link ScriptCache}, sent once the thread is starting. */
-  port?: MessagePort;
-}
-
 /**
- * The cache, sent after `new Worker` on the script's port rather than in workerData: finding
- * and reading it (~1 ms on a new pool's path) then overlaps the thread's own start (~40 ms),
- * and the thread reads it with `receiveMessageOnPort` when it compiles the script.
+ * The cache, sent after `new Worker` as the first message on the thread's port rather than in
+ * workerData: finding and reading it (~1 ms on a new pool's path) then overlaps the thread's
+ * own start (~40 ms), and the thread takes it with `receiveMessageOnPort` when it compiles the
+ * script.
  */
 export interface ScriptCache {
   /** The script's source, read once per process (~0.5 ms a thread's own read took). */
@@ -86,8 +79,8 @@ function findScript(entry: URL): string | null {
     return null;
   if (typeof SPINDLE_SCRIPT_HASH !== 'string' || !entry.href.endsWith('/dist/worker/entry.js'))
     return null;
-  const file = fileURLToPath(new URL(`./${scriptFileName(SPINDLE_SCRIPT_HASH)}`, entry));
-  return existsSync(file) ? file : null;
+  // That entry is this package's own, which entry-url.ts knew by this very file.
+  return fileURLToPath(new URL(`./${scriptFileName(SPINDLE_SCRIPT_HASH)}`, entry));
 }
 
 /** The script's name in dist/worker/: its build's hash, so a file of another build never passes. */

@@ -1,9 +1,9 @@
-import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import { Worker } from 'node:worker_threads';
 import type { FromWorker } from '../wire/protocol.js';
 import { newClaims } from '../worker/claims.js';
 import { RUNNING_LENGTH, readRunning, readTaken } from '../worker/running-slots.js';
 import { workerEntryUrl } from './entry-url.js';
-import { type ScriptStart, scriptCache, scriptFile } from './script-runtime.js';
+import { scriptCache, scriptFile } from './script-runtime.js';
 import { failedStart } from './start-failure.js';
 import { tsOnceStart } from './ts-once/service.js';
 import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
@@ -22,16 +22,15 @@ import { startThread, underScriptCondition } from './worker-condition.js';
  */
 const BOOTSTRAP = `(() => {
 const load = typeof process.getBuiltinModule === 'function' ? (name) => process.getBuiltinModule(name) : undefined;
-load?.('node:module').enableCompileCache?.();
-const runScript = ({ file, port }) => {
-  const { source, cache, cacheFile } = (port && load('node:worker_threads').receiveMessageOnPort(port)?.message) ?? {};
-  port?.close();
+if (Number.parseInt(process.versions.node) >= 22) load?.('node:module').enableCompileCache?.();
+const runScript = (file, threads) => {
+  const { source, cache, cacheFile } = threads.receiveMessageOnPort(threads.parentPort)?.message ?? {};
   const { readFileSync, renameSync, unlinkSync, writeFileSync } = load('node:fs');
   const script = new (load('node:vm').Script)(source ?? readFileSync(file, 'utf8'), { filename: file, cachedData: cache });
   globalThis[Symbol.for('spindle.import')] = (url) => import(url);
   if (cacheFile && (cache === undefined || script.cachedDataRejected)) {
     globalThis[Symbol.for('spindle.beforeFirstResult')] = () => {
-      const temporary = cacheFile + '.' + process.pid + '-' + load('node:worker_threads').threadId;
+      const temporary = cacheFile + '.' + process.pid + '-' + threads.threadId;
       try {
         writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
         renameSync(temporary, cacheFile);
@@ -40,15 +39,14 @@ const runScript = ({ file, port }) => {
       }
     };
   }
+  // The script requires only builtins, and publishes its face itself (see scripts/build.mjs).
   const module = { exports: {} };
-  const require = load('node:module').createRequire(file);
-  script.runInThisContext()(module.exports, require, module, file, load('node:path').dirname(file));
-  // What the thread's \`import 'spindle'\` is (dist/worker/face-proxy.js).
-  globalThis[Symbol.for('spindle.workerFace')] = module.exports;
+  script.runInThisContext()(module.exports, load, module, file, file.slice(0, file.lastIndexOf('/')));
 };
-const start = async ({ workerData }) => {
+const start = async (threads) => {
+  const { workerData } = threads;
   if (workerData.tsx) (await import(workerData.tsx)).register();
-  if (workerData.script) runScript(workerData.script);
+  if (workerData.script) runScript(workerData.script, threads);
   else await import(workerData.entry);
 };
 const threads = load?.('node:worker_threads');
@@ -61,6 +59,8 @@ else import('node:worker_threads').then(start);
 export class ThreadBackend implements Backend {
   readonly name = 'threads';
   readonly sharesMemory = true;
+  /** A thread is cheap; one started with the pool is ready about when its first task is. */
+  readonly prestart = 1;
 
   start(options: WorkerStartOptions, events: WorkerEvents): WorkerChannel {
     // The worker notes here which tasks it is running; it survives the thread, so a crash
@@ -77,20 +77,10 @@ export class ThreadBackend implements Backend {
     const claims = newClaims();
     const ts = tsOnceStart(entry);
     const file = scriptFile(entry);
-    let sendCache: (() => void) | undefined;
+    let script: string | undefined;
     const worker = startThread(ts?.execArgv, file !== undefined, (execArgv) => {
-      const transferList: MessagePort[] = ts ? [ts.transfer] : [];
-      let script: ScriptStart | undefined;
-      sendCache = undefined; // a second try, without flags the thread refused, runs no script
-      if (file && underScriptCondition(execArgv)) {
-        const channel = new MessageChannel();
-        script = { file, port: channel.port2 };
-        transferList.push(channel.port2);
-        sendCache = () => {
-          channel.port1.postMessage(scriptCache(file));
-          channel.port1.close();
-        };
-      }
+      // A second try, without flags the thread refused, runs no script.
+      script = file && underScriptCondition(execArgv) ? file : undefined;
       return new Worker(BOOTSTRAP, {
         eval: true,
         workerData: {
@@ -102,13 +92,15 @@ export class ThreadBackend implements Backend {
           running,
           claims,
         },
-        transferList,
+        transferList: ts ? [ts.transfer] : [],
         execArgv,
         resourceLimits: options.resourceLimits,
       });
     });
-    // After new Worker: finding and reading the cache overlaps the thread's own start.
-    sendCache?.();
+    // After new Worker, so that finding and reading the cache overlaps the thread's own start;
+    // the first message on the thread's port, which its bootstrap takes before the runtime
+    // listens (a runtime that finds it, from a thread that started first, ignores it).
+    if (script) worker.postMessage(scriptCache(script));
     let uncaught: Error | undefined;
     worker.on('message', (message: FromWorker) => events.message(message));
     worker.on('error', (error) => {

@@ -74,6 +74,8 @@ export interface Backend {
   readonly sharesMemory: boolean;
   /** Only tasks defined with `defineTasks` can run (code is never shipped). */
   readonly moduleTasksOnly?: boolean;
+  /** Workers a pool starts when it is made, unless its `prestart` option says otherwise (default 0). */
+  readonly prestart?: number;
   start(options: WorkerStartOptions, events: WorkerEvents): WorkerChannel;
   /** Releases what the backend holds beyond its workers (connections). */
   close?(): Promise<void>;

@@ -16,6 +16,8 @@ export const SETTLED = 2;
 export interface SchedulerOptions {
   backend: Backend;
   workers: number;
+  /** Workers started with the scheduler (see PoolOptions.prestart). */
+  prestart: number;
   concurrency: number;
   maxQueue: number;
   taskTimeout: number | undefined;

@@ -10,6 +10,7 @@ import {
   resultValue,
 } from '../wire/protocol.js';
 import { blameCrash, describeExit } from './crash.js';
+import { guard } from './guard.js';
 import { takeBackHalf } from './placement.js';
 import { askHeld, lostTasks } from './resync.js';
 import { SchedulerCore } from './scheduler-core.js';
@@ -34,6 +35,9 @@ export abstract class WorkerEvents extends SchedulerCore {
   /** Starts the workers the queue needs; returns how many. */
   protected startWorkersIfNeeded(): number {
     if (this.queue.size === 0 || this.stopped) return 0;
+    // One started with the pool idles unreferenced (see prestart): the work waiting for it
+    // must keep the process alive.
+    for (const slot of this.slots) if (slot.state === 'starting') this.workers.markBusy(slot);
     const wanted = Math.min(
       this.options.workers - this.slots.length,
       Math.max(0, this.queue.size - this.workers.starting()),
@@ -49,6 +53,28 @@ export abstract class WorkerEvents extends SchedulerCore {
       this.observer?.workerCreate(slot.id, slot.channel.threadId, slot.channel.pid);
     }
     return wanted;
+  }
+
+  /**
+   * Starts the workers the options ask for before any work (see PoolOptions.prestart). They
+   * idle unreferenced until a task comes. One that cannot start is left for the first task to
+   * report, as a worker started on demand would. Their `workerCreate` event waits a microtask,
+   * for listeners added just after the pool is made.
+   */
+  prestart(): void {
+    while (this.slots.length < this.options.prestart && !this.stopped) {
+      let slot: Slot;
+      try {
+        slot = this.workers.start();
+      } catch {
+        return;
+      }
+      slot.channel.unref();
+      slot.refed = false;
+      queueMicrotask(() =>
+        guard(() => this.observer?.workerCreate(slot.id, slot.channel.threadId, slot.channel.pid)),
+      );
+    }
   }
 
   /** An unreadable message from the worker: ask it what it still holds (see resync.ts). */

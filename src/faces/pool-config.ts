@@ -19,6 +19,12 @@ export interface PoolOptions {
   /** Workers at most, started on demand. Default: `cpuCount()`. For `'inline'`, tasks in flight. */
   workers?: number;
   /**
+   * Workers started when the pool is made, before any work, so that a thread's start-up runs
+   * beside the caller's own. Default 1 on `'threads'`, 0 on the other backends; `0` starts
+   * every worker on demand. An unused one does not keep the process alive.
+   */
+  prestart?: number;
+  /**
    * Tasks each worker runs at once (async tasks interleave). Default 1. `'auto'` starts at 1
    * and raises it while tasks mostly wait on I/O, lowering it again when they turn CPU-bound.
    */
@@ -63,6 +69,12 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   if (inWorker()) refuseMainCodeInWorker();
   const backend = resolveBackend(options.backend);
   const workers = positiveInt(options.workers ?? cpuCount(), 'workers');
+  const prestart = options.prestart ?? Math.min(backend.prestart ?? 0, workers);
+  if (!Number.isInteger(prestart) || prestart < 0 || prestart > workers)
+    throw new RangeErrorWithHint(
+      `prestart must be a whole number from 0 to workers (${workers}), got ${describe(prestart)}`,
+      'use 0 to start every worker on demand',
+    );
   const autoConcurrency = options.concurrency === 'auto';
   const concurrency = autoConcurrency
     ? 1
@@ -103,6 +115,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
   const scheduler: SchedulerOptions = {
     backend,
     workers,
+    prestart,
     concurrency,
     maxQueue,
     taskTimeout,

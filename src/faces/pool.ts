@@ -65,6 +65,7 @@ export class Pool {
     this.#backend = backend;
     this.#maxNbytes = maxNbytes;
     this.#scheduler = new Scheduler(scheduler);
+    this.#scheduler.prestart();
     if (autoConcurrency) new AutoConcurrency(this.#scheduler);
     announcePool(this);
   }

@@ -28,12 +28,21 @@ const state: GuardState = ((globalThis as any)[KEY] ??= { entry: undefined, impo
 /** The URL of this program's entry script, as `import.meta.url` spells it there. */
 export function programEntryUrl(): string | undefined {
   if (state.entry) return state.entry;
+  // Once per process: each new worker's start message carries it.
+  if (argvEntry === undefined) argvEntry = entryOfArgv() ?? null;
+  return argvEntry ?? undefined;
+}
+
+let argvEntry: string | null | undefined;
+
+function entryOfArgv(): string | undefined {
   const script = process.argv[1];
   if (!script) return undefined;
   try {
     const { realpathSync } = builtin<typeof import('node:fs')>('node:fs');
     const { pathToFileURL } = builtin<typeof import('node:url')>('node:url');
-    return pathToFileURL(realpathSync(script)).href;
+    // One realpath(3) call, not a JavaScript walk of the path.
+    return pathToFileURL((realpathSync.native ?? realpathSync)(script)).href;
   } catch {
     return undefined;
   }
