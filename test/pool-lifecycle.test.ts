@@ -3,8 +3,9 @@ import { execFile } from 'node:child_process';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { Pool, PoolClosedError } from '../src/index.js';
+import { Barrier, Pool, PoolClosedError } from '../src/index.js';
 import { faults } from './fixtures/fault-tasks.js';
+import { tasks as syncTasks } from './fixtures/sync-tasks.js';
 import { tasks } from './fixtures/tasks.js';
 
 const run = promisify(execFile);
@@ -79,6 +80,26 @@ describe('pool lifecycle', () => {
     );
     assert.equal(pool.stats().workers, 4);
     await pool.close();
+  });
+
+  test("a new pool's first two tasks, submitted together, run at once on two workers", async () => {
+    // Each waits at a barrier for the other: they pass only if both run at the same time.
+    const pool = new Pool({ workers: 2 });
+    try {
+      const barrier = new Barrier(2);
+      const clock = new Int32Array(new SharedArrayBuffer(4));
+      const running = [
+        pool.apply(syncTasks.arrive, barrier, clock, 0),
+        pool.apply(syncTasks.arrive, barrier, clock, 0),
+      ];
+      // The tick's dispatch starts the second worker at once, not when the first is up.
+      await null;
+      assert.equal(pool.stats().workers, 2);
+      const both = await Promise.all(running);
+      assert.deepEqual(both.map((r) => r.index).sort(), [0, 1]);
+    } finally {
+      await pool.close();
+    }
   });
 
   test('with prestart: 0 workers start only as the work needs them', async () => {

@@ -40,7 +40,7 @@ export abstract class WorkerEvents extends SchedulerCore {
     for (const slot of this.slots) if (slot.state === 'starting') this.workers.markBusy(slot);
     const wanted = Math.min(
       this.options.workers - this.slots.length,
-      Math.max(0, this.queue.size - this.workers.starting()),
+      Math.max(0, this.queue.size - this.workers.startingFree()),
     );
     for (let i = 0; i < wanted; i++) {
       let slot: Slot;

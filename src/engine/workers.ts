@@ -34,10 +34,14 @@ export class Workers {
     readonly events: SlotEvents,
   ) {}
 
-  /** Workers started and not yet ready. */
-  starting(): number {
+  /**
+   * Workers started, not yet ready, and given no task: each takes a queued one once it is up.
+   * One that took a task while starting is busy with it then (a worker the pool started with
+   * holds the first task of a burst; the second needs a worker of its own).
+   */
+  startingFree(): number {
     let n = 0;
-    for (const slot of this.list) if (slot.state === 'starting') n++;
+    for (const slot of this.list) if (slot.state === 'starting' && slot.inflight.size === 0) n++;
     return n;
   }
 

@@ -48,8 +48,11 @@ export async function performanceReport<T>(path: string, fn: () => T | Promise<T
   for (const { monitor, createdInside } of monitors.values()) {
     monitor.stop();
     const snapshot = monitor.snapshot();
+    // A worker that a pool made outside started meanwhile (prestart) is not a use of it.
     const used =
-      snapshot.spans.length > 0 || snapshot.errors.length > 0 || snapshot.workers.length > 0;
+      snapshot.spans.length > 0 ||
+      snapshot.errors.length > 0 ||
+      snapshot.workers.some((w) => w.running > 0 || w.tasks > 0 || w.exit?.crashed);
     if (used || createdInside) pools.push(snapshot);
   }
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
