@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -43,23 +43,42 @@ describe('redis backend faults', { skip: redisSkip }, () => {
       workers: 4,
     });
     const file = join(dir, 'kill.log');
+    writeFileSync(file, '');
     const n = 40;
     const items = Array.from({ length: n }, (_, x) => ({ file, x, ms: 150 }));
+    const lines = () => readFileSync(file, 'utf8').trim().split('\n').filter(Boolean);
+    // Killed while it runs a job (started, not ended): that job must run again elsewhere.
+    const midJob = () => {
+      const open = new Set<string>();
+      for (const line of lines()) {
+        const [what, x, pid] = line.split(' ');
+        if (Number(pid) !== victim!.pid) continue;
+        if (what === 'start') open.add(x!);
+        else open.delete(x!);
+      }
+      return open.size > 0;
+    };
+    let killed = false;
+    const watch = setInterval(() => {
+      if (!killed && midJob()) {
+        killed = true;
+        victim!.kill('SIGKILL');
+      }
+    }, 5);
     const seen: number[] = [];
     try {
-      for await (const x of pool.imapUnordered(tasks.logged, items, { chunksize: 2 })) {
-        seen.push(x);
-        if (seen.length === 1) victim!.kill('SIGKILL');
-      }
+      for await (const x of pool.imapUnordered(tasks.logged, items, { chunksize: 2 })) seen.push(x);
     } finally {
+      clearInterval(watch);
       await pool.close();
     }
+    assert.ok(killed, 'the victim ran a job');
     assert.deepEqual(
       seen.sort((p, q) => p - q),
       items.map((i) => i.x),
     );
-    const runs = readFileSync(file, 'utf8').trim().split('\n');
-    assert.ok(runs.length > n, 'the jobs the killed worker held ran again elsewhere');
+    const starts = lines().filter((line) => line.startsWith('start '));
+    assert.ok(starts.length > n, 'the jobs the killed worker held ran again elsewhere');
   });
 
   test('a job whose workers keep dying fails with SPINDLE_WORKER_CRASHED after crashRetries', async () => {
