@@ -43,7 +43,10 @@ if (!redisSkip) {
     name: 'redis',
     backend: async () => {
       server ??= await startRedisServer();
-      worker ??= await startWorker(server.url, { tasks: [SUITE_TASKS], workers: 2 });
+      // Four slots for the pool's two: a remote job runs to its end (abort and timeout settle
+      // only the caller's side), so the cancel and timeout tests each leave a 30 s sleep
+      // holding a slot, and with two slots the next call would wait for one to end.
+      worker ??= await startWorker(server.url, { tasks: [SUITE_TASKS], workers: 4 });
       return redis({ connection: server.url, crashRetries: 0 });
     },
     isolated: true,

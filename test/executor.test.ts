@@ -152,9 +152,14 @@ describe('ThreadPoolExecutor', () => {
   test("map's timeout counts from the call and cancels queued work", async () => {
     const executor = new ThreadPoolExecutor({ maxWorkers: 1 });
     const marks = counter(8);
+    // Sleeps ms, or until c[6] is set: the 10 s call outlasts the deadline by far, and the
+    // test releases it once the deadline has been seen, instead of waiting it out in shutdown.
     const task = async (ms: number, i: number, c: Int32Array) => {
       Atomics.add(c, i, 1);
-      await new Promise((r) => setTimeout(r, ms));
+      const end = Date.now() + ms;
+      while (Date.now() < end && Atomics.load(c, 6) === 0) {
+        await new Promise((r) => setTimeout(r, Math.min(10, ms)));
+      }
       return i;
     };
     // A started worker, so the deadline measures the calls and not a (loaded) worker start.
@@ -172,7 +177,9 @@ describe('ThreadPoolExecutor', () => {
     );
     assert.ok(Date.now() - waited < 5_000, 'the deadline is from the call, not from this wait');
     assert.deepEqual(await it.next(), { done: true, value: undefined });
-    await executor.shutdown({ cancelFutures: true });
+    const closed = executor.shutdown({ cancelFutures: true });
+    Atomics.store(marks, 6, 1);
+    await closed;
     assert.deepEqual([marks[0], marks[1], marks[2]], [1, 1, 0], 'the queued call was cancelled');
   });
 
