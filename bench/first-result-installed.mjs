@@ -41,7 +41,7 @@ function project(name, dir) {
   const app = join(work, name);
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name, private: true, type: 'module' }));
-  const tarball = packTarball(dir, work);
+  const tarball = packTarball(dir, mkdtempSync(join(work, 'pack-')));
   execFileSync('npm', ['install', '--omit=dev', '--no-fund', '--no-audit', tarball], {
     cwd: app,
     stdio: 'ignore',
