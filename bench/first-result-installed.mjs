@@ -7,7 +7,11 @@
 // checkout's (`--base DIR`, built), and piscina as this checkout has it. Every program times
 // `new Pool` (or its equal) to the first result of one task, 2 workers.
 //
-//   node bench/first-result-installed.mjs [--runs 41] [--base DIR]
+//   node bench/first-result-installed.mjs [--runs 41] [--base DIR] [--rt]
+//
+// --rt runs the timed programs under `chrt -f 50` (real-time priority, so that other work on
+// the machine waits for them); the packing and installing stay at normal priority (npm under
+// real-time priority starved its own build).
 //
 // Prints, per variant, the median (quartiles) of the milliseconds and the median of each round's
 // ratio to the raw pool in that round (which a load that comes and goes moves less).
@@ -20,7 +24,11 @@ import { parseArgs } from 'node:util';
 import { packTarball } from '../scripts/package-tools.mjs';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '41' }, base: { type: 'string' } },
+  options: {
+    runs: { type: 'string', default: '41' },
+    base: { type: 'string' },
+    rt: { type: 'boolean', default: false },
+  },
 });
 const here = fileURLToPath(new URL('.', import.meta.url));
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -92,13 +100,17 @@ try {
   variants.push({ name: 'piscina', file: join(piscina, 'first.mjs') });
 
   // One untimed run each: the code cache is written by the first thread that finds none.
-  for (const v of variants) spawnSync(process.execPath, [v.file]);
+  const run = (file) =>
+    values.rt
+      ? spawnSync('chrt', ['-f', '50', process.execPath, file], { encoding: 'utf8' })
+      : spawnSync(process.execPath, [file], { encoding: 'utf8' });
+  for (const v of variants) run(v.file);
   const rounds = [];
   const load = [os.loadavg()[0]];
   for (let r = 0; r < Number(values.runs); r++) {
     const round = [];
     for (const v of variants) {
-      const out = spawnSync(process.execPath, [v.file], { encoding: 'utf8' });
+      const out = run(v.file);
       round.push(out.status === 0 ? Number(out.stdout.trim()) : Number.NaN);
     }
     if (round.every(Number.isFinite)) rounds.push(round);
