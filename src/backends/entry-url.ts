@@ -13,6 +13,13 @@ declare const SPINDLE_SCRIPT_HASH: string;
 let resolved: URL | undefined;
 
 /**
+ * At the top level, not in the function that uses it: V8 compiles a function when it is first
+ * called and parses its body again then, and this ~80 KB literal inside resolveEntry cost a new
+ * pool's first worker ~0.9 ms before `new Worker`.
+ */
+const carriedSource = typeof SPINDLE_WORKER_SOURCE === 'string' ? SPINDLE_WORKER_SOURCE : undefined;
+
+/**
  * Where a worker starts:
  * - `src/worker/entry.ts` when spindle runs from source under tsx (its tests), where the worker
  *   registers tsx itself (see typescript.ts);
@@ -34,14 +41,13 @@ function resolveEntry(): URL {
   if (dist >= 0 && isOwnPackage(here.slice(0, dist))) {
     return new URL(`${here.slice(0, dist)}/dist/worker/entry.js`);
   }
-  const source = typeof SPINDLE_WORKER_SOURCE === 'string' ? SPINDLE_WORKER_SOURCE : undefined;
-  if (source === undefined) {
+  if (carriedSource === undefined) {
     throw new WorkerStartError(
       `spindle cannot find its worker runtime from ${here}: import spindle from its package ` +
         "(node_modules/spindle), or bundle spindle's own build (dist/), not its source files",
     );
   }
-  return writeRuntime(source);
+  return writeRuntime(carriedSource);
 }
 
 /**

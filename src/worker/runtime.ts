@@ -125,7 +125,10 @@ export class WorkerRuntime {
         adoptHolderId(message.holderId);
         adoptProgramEntry(message.entry);
         this.#limit = message.concurrency;
-        this.#ready = this.#init(message);
+        // Without an initializer the worker is ready now: `#ready` left a settled promise would
+        // put off every later batch of tasks by a microtask.
+        if (message.init) this.#ready = this.#init(message.init, message.initArgs);
+        else this.#post({ op: 'ready' });
         break;
       case 'run':
         if (message.defs) for (const [id, def] of message.defs) this.#defs.set(id, def);
@@ -180,16 +183,14 @@ export class WorkerRuntime {
     return controller.signal;
   }
 
-  async #init(message: Extract<ToWorker, { op: 'init' }>): Promise<void> {
-    if (message.init) {
-      try {
-        const fn = await this.#resolve(-1, message.init);
-        await fn(...message.initArgs);
-      } catch (error) {
-        this.#post({ op: 'initFailed', error: serializeError(error) });
-        // Never run tasks on a worker whose initializer failed; the scheduler stops it.
-        await new Promise(() => {});
-      }
+  async #init(init: TaskDef, args: unknown[]): Promise<void> {
+    try {
+      const fn = await this.#resolve(-1, init);
+      await fn(...args);
+    } catch (error) {
+      this.#post({ op: 'initFailed', error: serializeError(error) });
+      // Never run tasks on a worker whose initializer failed; the scheduler stops it.
+      await new Promise(() => {});
     }
     this.#ready = undefined;
     this.#post({ op: 'ready' });

@@ -2,12 +2,14 @@
  * The first code a worker runs, in a worker thread or a child process: it connects a
  * WorkerRuntime to the channel it was started with.
  */
-import { isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import type { ToWorker } from '../wire/protocol.js';
 import { startProcessWorker } from './process-entry.js';
 import { WorkerRuntime } from './runtime.js';
 import { adoptTsOnce } from './ts-once.js';
 import { markWorker, PROCESS_ENTRY } from './where.js';
+
+const runtimes = process.versions as Record<string, string | undefined>;
 
 /** Set once a runtime runs in this thread: two copies of spindle (src/ and dist/) may both try. */
 const STARTED = Symbol.for('spindle.workerStarted');
@@ -42,13 +44,28 @@ export function startWorker(): void {
       data.running,
       data.claims,
     );
-    port.on('message', (message: ToWorker) => {
+    let stopped = false;
+    const onMessage = (message: ToWorker) => {
       // Closing the port lets the thread end on its own, with exit code 0, once its tasks'
       // timers and handles are done (a one-off spawned worker that has answered).
-      if (message.op === 'stop') port.close();
-      else runtime.handle(message);
-    });
+      if (message.op === 'stop') {
+        stopped = true;
+        port.close();
+      } else runtime.handle(message);
+    };
     runtime.handle(data.init);
+    // What the caller sent while the thread started (a new pool's first tasks) is taken now, not
+    // on a later turn of the event loop through the port's message events: ~1.2 ms sooner on a
+    // new thread. Node only: Bun's and Deno's parent ports are not Node's MessagePort.
+    if (!runtimes.bun && !runtimes.deno) {
+      for (
+        let next = receiveMessageOnPort(port);
+        next && !stopped;
+        next = receiveMessageOnPort(port)
+      )
+        onMessage(next.message as ToWorker);
+    }
+    if (!stopped) port.on('message', onMessage);
   } else if (typeof process.send === 'function' && process.env[PROCESS_ENTRY] !== undefined) {
     delete process.env[PROCESS_ENTRY];
     global[STARTED] = true;
