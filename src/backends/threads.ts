@@ -5,8 +5,14 @@ import { RUNNING_LENGTH, readRunning, readTaken } from '../worker/running-slots.
 import { workerEntryUrl } from './entry-url.js';
 import { scriptCache, scriptFile } from './script-runtime.js';
 import { failedStart } from './start-failure.js';
-import { tsOnceStart } from './ts-once/service.js';
-import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
+import { type TsOnceStart, tsOnceStart } from './ts-once/service.js';
+import type {
+  Backend,
+  ResourceLimits,
+  WorkerChannel,
+  WorkerEvents,
+  WorkerStartOptions,
+} from './types.js';
 import { tsxApiUrl } from './typescript.js';
 import { startThread, underScriptCondition } from './worker-condition.js';
 
@@ -23,8 +29,9 @@ import { startThread, underScriptCondition } from './worker-condition.js';
 const BOOTSTRAP = `(() => {
 const load = typeof process.getBuiltinModule === 'function' ? (name) => process.getBuiltinModule(name) : undefined;
 if (Number.parseInt(process.versions.node) >= 22) load?.('node:module').enableCompileCache?.();
-const runScript = (file, threads) => {
-  const { source, cache, cacheFile } = threads.receiveMessageOnPort(threads.parentPort)?.message ?? {};
+const runScript = (file, threads, first) => {
+  const { init, source, cache, cacheFile } = first;
+  threads.workerData.init = init;
   const { readFileSync, renameSync, unlinkSync, writeFileSync } = load('node:fs');
   const script = new (load('node:vm').Script)(source ?? readFileSync(file, 'utf8'), { filename: file, cachedData: cache });
   globalThis[Symbol.for('spindle.import')] = (url) => import(url);
@@ -46,8 +53,12 @@ const runScript = (file, threads) => {
 const start = async (threads) => {
   const { workerData } = threads;
   if (workerData.tsx) (await import(workerData.tsx)).register();
-  if (workerData.script) runScript(workerData.script, threads);
-  else await import(workerData.entry);
+  if (!workerData.script) return import(workerData.entry);
+  // Its first message carries the worker's init (and the script's source and cache); a thread
+  // started before its pool had read its options may start before it is sent.
+  const first = threads.receiveMessageOnPort(threads.parentPort);
+  if (first) runScript(workerData.script, threads, first.message);
+  else threads.parentPort.once('message', (message) => runScript(workerData.script, threads, message));
 };
 const threads = load?.('node:worker_threads');
 if (threads) start(threads);
@@ -62,45 +73,54 @@ export class ThreadBackend implements Backend {
   /** A thread is cheap; one started with the pool is ready about when its first task is. */
   readonly prestart = 1;
 
-  start(options: WorkerStartOptions, events: WorkerEvents): WorkerChannel {
-    // The worker notes here which tasks it is running; it survives the thread, so a crash
-    // (even out of memory) blames only those tasks.
-    const running = new Float64Array(
-      new SharedArrayBuffer(RUNNING_LENGTH * Float64Array.BYTES_PER_ELEMENT),
-    );
+  /** A thread started before its pool had read its options (see {@link startEarly}). */
+  #early: Thread | undefined;
+
+  /**
+   * Starts the thread of this backend's next worker now, before the pool that will own it has
+   * read its options and made its scheduler: that set-up (~2.5 ms of cold code on a new pool's
+   * path) then runs beside the thread's own start instead of before it. Only a thread on the
+   * worker script can wait for its start message (see the bootstrap); elsewhere this does nothing.
+   */
+  startEarly(): void {
+    if (this.#early) return;
     let entry: URL;
     try {
       entry = workerEntryUrl();
-    } catch (error) {
-      return failedStart(events, error as Error);
+    } catch {
+      return;
     }
-    const claims = newClaims();
-    const ts = tsOnceStart(entry);
-    const file = scriptFile(entry);
-    let script: string | undefined;
-    const worker = startThread(ts?.execArgv, file !== undefined, (execArgv) => {
-      // A second try, without flags the thread refused, runs no script.
-      script = file && underScriptCondition(execArgv) ? file : undefined;
-      return new Worker(BOOTSTRAP, {
-        eval: true,
-        workerData: {
-          init: options.init,
-          entry: entry.href,
-          script,
-          tsx: ts ? undefined : tsxApiUrl(),
-          tsOnce: ts?.workerData,
-          running,
-          claims,
-        },
-        transferList: ts ? [ts.transfer] : [],
-        execArgv,
-        resourceLimits: options.resourceLimits,
-      });
-    });
+    this.#early = spawnThread(entry, undefined, undefined);
+  }
+
+  /** Stops a thread from {@link startEarly} that no worker took (the options were refused). */
+  dropEarly(): void {
+    if (this.#early) stopUnused(this.#early);
+    this.#early = undefined;
+  }
+
+  start(options: WorkerStartOptions, events: WorkerEvents): WorkerChannel {
+    let thread = this.#early;
+    this.#early = undefined;
+    // Limits are set when a thread starts: an early one started without them.
+    if (thread && options.resourceLimits !== undefined) {
+      stopUnused(thread);
+      thread = undefined;
+    }
+    if (!thread) {
+      let entry: URL;
+      try {
+        entry = workerEntryUrl();
+      } catch (error) {
+        return failedStart(events, error as Error);
+      }
+      thread = spawnThread(entry, options.init, options.resourceLimits) as Thread;
+    }
+    const { worker, running, claims, script, ts } = thread;
     // After new Worker, so that finding and reading the cache overlaps the thread's own start;
     // the first message on the thread's port, which its bootstrap takes before the runtime
-    // listens (a runtime that finds it, from a thread that started first, ignores it).
-    if (script) worker.postMessage(scriptCache(script));
+    // listens.
+    if (script) worker.postMessage({ init: options.init, ...scriptCache(script) });
     let uncaught: Error | undefined;
     worker.on('message', (message: FromWorker) => events.message(message));
     worker.on('error', (error) => {
@@ -136,4 +156,67 @@ export class ThreadBackend implements Backend {
       running: () => readRunning(running),
     };
   }
+}
+
+/** A started thread, and what its worker's channel needs of it. */
+interface Thread {
+  worker: Worker;
+  /**
+   * The worker notes here which tasks it is running; it survives the thread, so a crash (even
+   * out of memory) blames only those tasks.
+   */
+  running: Float64Array;
+  claims: Int32Array;
+  /** The worker script the thread runs; it then takes its init from its first message. */
+  script?: string;
+  ts?: TsOnceStart;
+}
+
+function stopUnused(thread: Thread): void {
+  thread.worker.on('error', () => {});
+  thread.worker.terminate();
+  thread.ts?.close();
+}
+
+/**
+ * Starts a thread. On the worker script its init comes later, in its first message; elsewhere
+ * it is in workerData, so without `init` a thread that would not run the script is not started.
+ */
+function spawnThread(
+  entry: URL,
+  init: WorkerStartOptions['init'] | undefined,
+  resourceLimits: ResourceLimits | undefined,
+): Thread | undefined {
+  const running = new Float64Array(
+    new SharedArrayBuffer(RUNNING_LENGTH * Float64Array.BYTES_PER_ELEMENT),
+  );
+  const claims = newClaims();
+  const ts = tsOnceStart(entry);
+  const file = scriptFile(entry);
+  let script: string | undefined;
+  const worker = startThread(ts?.execArgv, file !== undefined, (execArgv) => {
+    // A second try, without flags the thread refused, runs no script.
+    script = file && underScriptCondition(execArgv) ? file : undefined;
+    if (!script && !init) return undefined;
+    return new Worker(BOOTSTRAP, {
+      eval: true,
+      workerData: {
+        init: script ? undefined : init,
+        entry: entry.href,
+        script,
+        tsx: ts ? undefined : tsxApiUrl(),
+        tsOnce: ts?.workerData,
+        running,
+        claims,
+      },
+      transferList: ts ? [ts.transfer] : [],
+      execArgv,
+      resourceLimits,
+    });
+  });
+  if (!worker) {
+    ts?.close();
+    return undefined;
+  }
+  return { worker, running, claims, script, ts };
 }

@@ -1,4 +1,5 @@
 import { type BackendName, resolveBackend } from '../backends/resolve.js';
+import { ThreadBackend } from '../backends/threads.js';
 import type { Backend, ResourceLimits } from '../backends/types.js';
 import { findUncloneable } from '../codec/clone-path.js';
 import { cpuCount } from '../cpu.js';
@@ -59,7 +60,24 @@ export interface ResolvedPoolOptions {
   maxNbytes: number | undefined;
 }
 
-export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
+/**
+ * A thread backend whose first worker's thread is already starting, for a pool on threads with
+ * no `resourceLimits` and a `prestart` that is not 0 (the defaults): the pool's own set-up, from
+ * checking these options on, then runs beside the thread's start (see ThreadBackend.startEarly).
+ * Read before the options are checked, so anything unusual goes the ordinary way.
+ */
+export function earlyThreads(options: PoolOptions): ThreadBackend | undefined {
+  if (options === null || typeof options !== 'object' || inWorker()) return undefined;
+  const { backend, resourceLimits, prestart } = options;
+  if ((backend !== undefined && backend !== 'threads') || resourceLimits !== undefined) return;
+  if (prestart === 0) return undefined;
+  const threads = new ThreadBackend();
+  threads.startEarly();
+  return threads;
+}
+
+/** Checks every option; `backend`, when given, is the one `options.backend` names. */
+export function resolvePoolOptions(options: PoolOptions, backend?: Backend): ResolvedPoolOptions {
   if (options === null || typeof options !== 'object') {
     throw new TypeErrorWithHint(
       `Pool options must be an object, got ${describe(options)}`,
@@ -67,7 +85,7 @@ export function resolvePoolOptions(options: PoolOptions): ResolvedPoolOptions {
     );
   }
   if (inWorker()) refuseMainCodeInWorker();
-  const backend = resolveBackend(options.backend);
+  backend ??= resolveBackend(options.backend);
   const workers = positiveInt(options.workers ?? cpuCount(), 'workers');
   const prestart = options.prestart ?? Math.min(backend.prestart ?? 0, workers);
   if (!Number.isInteger(prestart) || prestart < 0 || prestart > workers)

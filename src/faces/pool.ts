@@ -21,7 +21,7 @@ import type { Feeder } from './feeder.js';
 import { runGraph } from './graph/run.js';
 import type { ComputeResult } from './graph.js';
 import { type MapOptions, mapFeeder } from './map.js';
-import { type PoolOptions, resolvePoolOptions } from './pool-config.js';
+import { earlyThreads, type PoolOptions, resolvePoolOptions } from './pool-config.js';
 import { progressReporter } from './progress.js';
 import { checkRunsOn } from './refusals.js';
 import { checkOptionsObject, checkSignal, checkTransfer, optionalMs } from './validate.js';
@@ -61,12 +61,18 @@ export class Pool {
   readonly #arena = new Arena();
 
   constructor(options: PoolOptions = {}) {
-    const { backend, scheduler, autoConcurrency, maxNbytes } = resolvePoolOptions(options);
-    this.#backend = backend;
-    this.#maxNbytes = maxNbytes;
-    this.#scheduler = new Scheduler(scheduler);
-    this.#scheduler.prestart();
-    if (autoConcurrency) new AutoConcurrency(this.#scheduler);
+    const early = earlyThreads(options);
+    try {
+      const { backend, scheduler, autoConcurrency, maxNbytes } = resolvePoolOptions(options, early);
+      this.#backend = backend;
+      this.#maxNbytes = maxNbytes;
+      this.#scheduler = new Scheduler(scheduler);
+      this.#scheduler.prestart();
+      if (autoConcurrency) new AutoConcurrency(this.#scheduler);
+    } finally {
+      // The early thread is the prestarted worker's by now, unless an option was refused.
+      early?.dropEarly();
+    }
     announcePool(this);
   }
 
