@@ -5,16 +5,10 @@
  * where threads run the worker script (the only place a thread starts early).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { BuildPrograms } from './helpers/build-program.js';
 
-const run = promisify(execFile);
-const root = fileURLToPath(new URL('..', import.meta.url));
-let dir: string;
+let programs: BuildPrograms;
 
 const TASKS = `import { resourceLimits } from 'node:worker_threads';
 import { defineTasks } from 'spindle';
@@ -27,27 +21,19 @@ export const tasks = defineTasks(import.meta.url, {
 });
 `;
 
-/** Runs `body` (an ES module importing Pool and tasks) and returns its last line, parsed. */
-async function program(body: string, args: string[] = []): Promise<any> {
-  const file = join(dir, `main-${Math.random().toString(36).slice(2)}.mjs`);
-  writeFileSync(
-    file,
+/** Runs `body` after importing Pool and the tasks; returns its last line, parsed. */
+const program = (body: string, args: string[] = []) =>
+  programs.run(
     `import { Pool } from 'spindle';\nimport { tasks } from './tasks.mjs';\n${body}\n`,
+    args,
   );
-  const { stdout } = await run(process.execPath, [...args, file], {
-    cwd: dir,
-    timeout: 30_000,
-  });
-  return JSON.parse(stdout.trim().split('\n').at(-1)!);
-}
 
 describe('a thread started before its pool reads its options', () => {
   before(() => {
-    mkdirSync(join(root, '.tmp'), { recursive: true });
-    dir = mkdtempSync(join(root, '.tmp', 'early-thread-'));
-    writeFileSync(join(dir, 'tasks.mjs'), TASKS);
+    programs = new BuildPrograms('early-thread');
+    programs.write('tasks.mjs', TASKS);
   });
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => programs.remove());
 
   test('runs the first tasks, with the initializer the pool was given', async () => {
     const out = await program(`
@@ -59,7 +45,7 @@ console.log(JSON.stringify({ how, sums }));`);
   });
 
   test('refused options throw at new Pool, and the thread started for them does not keep the process alive', async () => {
-    // execFile's timeout fails the test if the program never ends.
+    // A program that never ends fails (see BuildPrograms.run).
     const out = await program(`
 const refused = [];
 for (const options of [{ workers: 0 }, { prestart: 3, workers: 2 }, { retries: -1 }]) {

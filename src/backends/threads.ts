@@ -29,12 +29,14 @@ import { startThread, underScriptCondition } from './worker-condition.js';
 const BOOTSTRAP = `(() => {
 const load = typeof process.getBuiltinModule === 'function' ? (name) => process.getBuiltinModule(name) : undefined;
 if (Number.parseInt(process.versions.node) >= 22) load?.('node:module').enableCompileCache?.();
+const lentRequire = typeof require === 'function' ? require : undefined;
 const runScript = (file, threads, first) => {
   const { init, source, cache, cacheFile } = first;
   threads.workerData.init = init;
   const { readFileSync, renameSync, unlinkSync, writeFileSync } = load('node:fs');
   const script = new (load('node:vm').Script)(source ?? readFileSync(file, 'utf8'), { filename: file, cachedData: cache });
   globalThis[Symbol.for('spindle.import')] = (url) => import(url);
+  if (lentRequire) globalThis[Symbol.for('spindle.require')] = lentRequire;
   if (cacheFile && (cache === undefined || script.cachedDataRejected)) {
     globalThis[Symbol.for('spindle.beforeFirstResult')] = () => {
       const temporary = cacheFile + '.' + process.pid + '-' + threads.threadId;

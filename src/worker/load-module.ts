@@ -3,7 +3,7 @@ import { TaskModuleError } from '../errors.js';
 import { registeredTask } from '../tasks/define.js';
 import type { ModuleTaskDef } from '../tasks/types.js';
 import { importEntryModule, isProgramEntry } from './entry-guard.js';
-import { importUrl } from './thread-script.js';
+import { requireOrImport } from './require-module.js';
 import { moduleTarget } from './ts-once.js';
 
 type AnyFn = (...args: any[]) => unknown;
@@ -24,7 +24,7 @@ export async function loadModuleTask(def: ModuleTaskDef): Promise<AnyFn> {
     // resolve with a half-evaluated module (Node, modules with top-level await), and would run
     // tasks from it. Every task of the module fails the same way instead.
     const imported = moduleTarget(def.url).then((target) =>
-      isProgramEntry(def.url) ? importEntryModule(def.url, target) : importUrl(target),
+      isProgramEntry(def.url) ? importEntryModule(def.url, target) : requireOrImport(target),
     );
     loading = imported.catch((error: unknown) => {
       throw error instanceof TaskModuleError ? error : moduleLoadError(def.url, error);
