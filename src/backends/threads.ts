@@ -122,7 +122,16 @@ export class ThreadBackend implements Backend {
     // After new Worker, so that finding and reading the cache overlaps the thread's own start;
     // the first message on the thread's port, which its bootstrap takes before the runtime
     // listens.
-    if (script) worker.postMessage({ init: options.init, ...scriptCache(script) });
+    if (script) {
+      try {
+        worker.postMessage({ init: options.init, ...scriptCache(script) });
+      } catch (error) {
+        // initArgs that do not clone: the caller hears why (see Workers.start), and this thread,
+        // which would wait for its init, goes.
+        stopUnused(thread);
+        throw error;
+      }
+    }
     let uncaught: Error | undefined;
     worker.on('message', (message: FromWorker) => events.message(message));
     worker.on('error', (error) => {
