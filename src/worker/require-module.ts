@@ -2,7 +2,8 @@ import { builtin } from '../builtin.js';
 import { importUrl } from './thread-script.js';
 
 /**
- * Loads a task module by `require()` where Node can (require(esm): Node ≥ 20.19 and 22.12),
+ * Loads a task module by `require()` where Node can without a warning (require(esm): Node 20.19+,
+ * 22.13+, 23.5+),
  * else by `import()`. Node's ES loader loads a graph asynchronously, through promises and the
  * thread pool; `require()` loads the same graph synchronously, and in a new thread a task module
  * that imports 'spindle' was ready ~2.5 ms sooner that way (bench/RESULTS.md). It is the same
@@ -33,7 +34,19 @@ const runtimes = process.versions as Record<string, string | undefined>;
 const canRequire =
   (process as { features?: { require_module?: boolean } }).features?.require_module === true &&
   !runtimes.bun &&
-  !runtimes.deno;
+  !runtimes.deno &&
+  quietRequire(process.versions.node);
+
+/**
+ * Node 22.12 and 23.0–23.4 print an ExperimentalWarning the first time require() loads an ES
+ * module from outside node_modules; 20.19+, 22.13+ and 23.5+ only under --trace-require-module.
+ */
+function quietRequire(version: string): boolean {
+  const [major, minor] = version.split('.').map(Number) as [number, number];
+  if (major === 22) return minor >= 13;
+  if (major === 23) return minor >= 5;
+  return major === 20 || major >= 24;
+}
 
 function requirablePath(url: string): string | undefined {
   if (!canRequire || !url.startsWith('file:') || !/^[^?#]*\.m?js$/.test(url)) return undefined;
