@@ -3,8 +3,7 @@ import { importUrl } from './thread-script.js';
 
 /**
  * Loads a task module by `require()` where Node can without a warning (require(esm): Node 20.19+,
- * 22.13+, 23.5+),
- * else by `import()`. Node's ES loader loads a graph asynchronously, through promises and the
+ * 22.13+, 23.5+), else by `import()`. Node's ES loader loads a graph asynchronously, through promises and the
  * thread pool; `require()` loads the same graph synchronously, and in a new thread a task module
  * that imports 'spindle' was ready ~2.5 ms sooner that way (bench/RESULTS.md). It is the same
  * module `import()` gives (Node keeps one module map), so nothing runs twice:
