@@ -2,11 +2,11 @@ import { builtin } from '../builtin.js';
 import { importUrl } from './thread-script.js';
 
 /**
- * Loads a task module by `require()` where Node can without a warning (require(esm): Node 20.19+,
- * 22.13+, 23.5+), else by `import()`. Node's ES loader loads a graph asynchronously, through promises and the
- * thread pool; `require()` loads the same graph synchronously, and in a new thread a task module
- * that imports 'spindle' was ready ~2.5 ms sooner that way (bench/RESULTS.md). It is the same
- * module `import()` gives (Node keeps one module map), so nothing runs twice:
+ * Loads a task module by `require()` where Node can without a warning (require(esm): Node
+ * 20.19+, 22.13+, 23.5+), else by `import()`. Node's ES loader loads a graph asynchronously,
+ * through promises and the thread pool; `require()` loads the same graph synchronously, and in a
+ * new thread a task module that imports 'spindle' was ready ~2.5 ms sooner (bench/RESULTS.md).
+ * It is the same module `import()` gives (Node keeps one module map), so nothing runs twice:
  * - a module with top-level await is refused before any of it runs, and `import()` runs it;
  * - a module that threw while it ran throws the same error again from `import()`, unrun;
  * - a CommonJS module gives its exports, not a namespace: `import()` then wraps the same
