@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the smoke suite (test/smoke/smoke.mjs) under Node 22, Node 24, Bun and Deno. Their
+// Runs the smoke suite (test/smoke/smoke.mjs) under Node 22, Node 24, Bun and Deno, and on each
+// Node the tests of the thread's start-up paths that differ by version (see nodeTests). Their
 // binaries come from the npm packages that ship them, installed once into a cache folder
 // outside the repository ($SPINDLE_RUNTIMES, default ~/.cache/spindle-runtimes). dist/ must be
 // built. Fails if any runtime's suite fails.
@@ -59,6 +60,25 @@ for (const name of wanted) {
     failed = true;
     process.stdout.write(`smoke ${name}: FAILED (exit ${r.status ?? r.signal})\n${r.stderr}\n`);
   }
+  if (name.startsWith('node')) failed = !nodeTests(name, bin) || failed;
+}
+
+/**
+ * On each Node, the tests that run programs on the build through the thread's start-up paths
+ * that differ by Node version (require(esm), module hooks in the thread: see
+ * src/worker/require-module.ts and the bootstrap in src/backends/threads.ts).
+ */
+function nodeTests(name, bin) {
+  const files = ['test/early-thread.test.ts', 'test/task-module-load.test.ts'];
+  const r = spawnSync(bin, ['--import', 'tsx', '--test', '--test-reporter=dot', ...files], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+  const ok = r.status === 0;
+  process.stdout.write(`tests ${name}: ${files.join(', ')}: ${ok ? 'ok' : 'FAILED'}\n`);
+  if (!ok) process.stdout.write(`${r.stdout}\n${r.stderr}\n`);
+  return ok;
 }
 const version = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
 console.log(`smoke-runtimes: spindle ${version}, ${failed ? 'FAILED' : 'all passed'}`);

@@ -21,7 +21,7 @@ export const tasks = defineTasks(import.meta.url, {
   same: async () => (await import(import.meta.url)).marker === marker,
 });
 `,
-  'tla.mjs': `${counted('tla')}import { defineTasks } from 'spindle';
+  'tla.mjs': `${counted('tla')}import { defineTasks } from 'spindle/tasks';
 const value = await new Promise((resolve) => setTimeout(() => resolve(42), 5));
 export const tasks = defineTasks(import.meta.url, { value: () => value });
 `,

@@ -19,16 +19,20 @@ import { startThread, underScriptCondition } from './worker-condition.js';
 /**
  * Loads the runtime, registering tsx first when the caller runs under tsx (see typescript.ts):
  * on Node as a classic script compiled with V8's code cache (see script-runtime.ts), else (Bun,
- * Deno, spindle's sources under tsx) by importing the entry. Only `import()` and
- * `process.getBuiltinModule`, no `require`: an eval'd worker inherits `--input-type=module` from
- * a caller started with `node --input-type=module -e`, and then runs this as a module. In one
- * arrow function, so that none of its names becomes a global of the thread. On Node ≥ 22.1 the
- * thread keeps V8's compiled code of the ES modules it imports in Node's compile cache (in the
- * temp folder; NODE_DISABLE_COMPILE_CACHE=1 turns it off).
+ * Deno, spindle's sources under tsx) by importing the entry. `import()` and
+ * `process.getBuiltinModule`, and `require` only if there is one: an eval'd worker inherits
+ * `--input-type=module` from a caller started with `node --input-type=module -e`, and then runs
+ * this as a module. In one arrow function, so that none of its names becomes a global of the
+ * thread. On Node ≥ 22.1 the thread keeps V8's compiled code of the ES modules it imports in
+ * Node's compile cache (in the temp folder; NODE_DISABLE_COMPILE_CACHE=1 turns it off). Where
+ * Node has module hooks that run in the thread (`registerHooks`, 22.15+ and 23.5+), `spindle` and
+ * `spindle/tasks` are the script's face at once, as the export condition would make them, without
+ * resolving them through package.json (~1–3 ms of a task module's first import in a new thread).
  */
 const BOOTSTRAP = `(() => {
 const load = typeof process.getBuiltinModule === 'function' ? (name) => process.getBuiltinModule(name) : undefined;
-if (Number.parseInt(process.versions.node) >= 22) load?.('node:module').enableCompileCache?.();
+const modules = Number.parseInt(process.versions.node) >= 22 ? load?.('node:module') : undefined;
+modules?.enableCompileCache?.();
 const lentRequire = typeof require === 'function' ? require : undefined;
 const runScript = (file, threads, first) => {
   const { init, source, cache, cacheFile } = first;
@@ -37,6 +41,13 @@ const runScript = (file, threads, first) => {
   const script = new (load('node:vm').Script)(source ?? readFileSync(file, 'utf8'), { filename: file, cachedData: cache });
   globalThis[Symbol.for('spindle.import')] = (url) => import(url);
   if (lentRequire) globalThis[Symbol.for('spindle.require')] = lentRequire;
+  if (modules?.registerHooks) {
+    const face = new URL('face-proxy.js', threads.workerData.entry).href;
+    const faces = ['spindle', 'spindle/tasks'];
+    modules.registerHooks({
+      resolve: (specifier, context, next) => faces.includes(specifier) ? { url: face, format: 'module', shortCircuit: true } : next(specifier, context),
+    });
+  }
   if (cacheFile && (cache === undefined || script.cachedDataRejected)) {
     globalThis[Symbol.for('spindle.beforeFirstResult')] = () => {
       const temporary = cacheFile + '.' + process.pid + '-' + threads.threadId;
