@@ -10,3 +10,6 @@
 export function builtin<T>(id: string): T {
   return (process as unknown as { getBuiltinModule(id: string): T }).getBuiltinModule(id);
 }
+
+/** Node itself: Bun and Deno also give `process.versions.node`, and add their own name beside it. */
+export const onNode = !('bun' in process.versions) && !('deno' in process.versions);

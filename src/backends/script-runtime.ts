@@ -10,6 +10,7 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onNode } from '../builtin.js';
 
 /** Set by the build (scripts/build.mjs): a hash of the worker script, which its name carries. */
 declare const SPINDLE_SCRIPT_HASH: string;
@@ -45,8 +46,6 @@ export interface ScriptCache {
   cacheFile?: string;
 }
 
-const runtimes = process.versions as Record<string, string | undefined>;
-
 let script: string | null | undefined;
 let cacheFile: string | null | undefined;
 
@@ -73,7 +72,7 @@ export function scriptCache(file: string): ScriptCache {
 }
 
 function findScript(entry: URL): string | null {
-  if (runtimes.bun || runtimes.deno || process.env.SPINDLE_WORKER_SCRIPT === '0') return null;
+  if (!onNode || process.env.SPINDLE_WORKER_SCRIPT === '0') return null;
   // The thread's bootstrap loads node:vm and node:fs with it (Node ≥ 20.16).
   if (typeof (process as { getBuiltinModule?: unknown }).getBuiltinModule !== 'function')
     return null;

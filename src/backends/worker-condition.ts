@@ -1,3 +1,5 @@
+import { onNode } from '../builtin.js';
+
 /**
  * The export condition spindle's workers run under: with it, `import 'spindle'` (and
  * `spindle/tasks`) in a task module is the worker entry itself, whose exports are
@@ -13,9 +15,7 @@ const FLAG = `--conditions=${WORKER_CONDITION}`;
 const SCRIPT_FLAG = '--conditions=spindle-worker-script';
 
 /** Bun and Deno take no Node flags for their workers; they load the whole index there. */
-const takesFlags =
-  !(process.versions as Record<string, string | undefined>).bun &&
-  !(process.versions as Record<string, string | undefined>).deno;
+const takesFlags = onNode;
 
 /** Set once a thread refused flags the caller was started with (see `threadArgv`). */
 let threadsRefuseArgv = false;

@@ -1,4 +1,4 @@
-import { builtin } from '../builtin.js';
+import { builtin, onNode } from '../builtin.js';
 import { importUrl } from './thread-script.js';
 
 /**
@@ -29,11 +29,9 @@ export function requireOrImport(url: string): Promise<Record<string, unknown>> {
   return importUrl(url);
 }
 
-const runtimes = process.versions as Record<string, string | undefined>;
 const canRequire =
+  onNode &&
   (process as { features?: { require_module?: boolean } }).features?.require_module === true &&
-  !runtimes.bun &&
-  !runtimes.deno &&
   quietRequire(process.versions.node);
 
 /**

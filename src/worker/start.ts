@@ -3,13 +3,12 @@
  * WorkerRuntime to the channel it was started with.
  */
 import { isMainThread, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { onNode } from '../builtin.js';
 import type { ToWorker } from '../wire/protocol.js';
 import { startProcessWorker } from './process-entry.js';
 import { WorkerRuntime } from './runtime.js';
 import { adoptTsOnce } from './ts-once.js';
 import { markWorker, PROCESS_ENTRY } from './where.js';
-
-const runtimes = process.versions as Record<string, string | undefined>;
 
 /** Set once a runtime runs in this thread: two copies of spindle (src/ and dist/) may both try. */
 const STARTED = Symbol.for('spindle.workerStarted');
@@ -57,7 +56,7 @@ export function startWorker(): void {
     // What the caller sent while the thread started (a new pool's first tasks) is taken now, not
     // on a later turn of the event loop through the port's message events: ~1.2 ms sooner on a
     // new thread. Node only: Bun's and Deno's parent ports are not Node's MessagePort.
-    if (!runtimes.bun && !runtimes.deno) {
+    if (onNode) {
       for (
         let next = receiveMessageOnPort(port);
         next && !stopped;
