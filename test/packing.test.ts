@@ -206,6 +206,22 @@ describe('rows crossing to thread workers', () => {
     const got = await pool.map(describeRow, rows, { chunksize: 400 });
     assert.deepStrictEqual(got, expectedOf(rows));
     assert.equal(got[150].holes, true);
+    // A BigInt, or an object whose valueOf a packing check would call, in an otherwise
+    // integer chunk: refused by type, never converted.
+    let valueOfCalls = 0;
+    class Sneaky {
+      valueOf() {
+        return ++valueOfCalls;
+      }
+    }
+    const sneaky = new Sneaky();
+    for (const odd of [5n, sneaky]) {
+      const ints = Array.from({ length: 400 }, (_, i) => [i, i + 1]) as unknown[][];
+      ints[399] = [1, odd];
+      const seen = await pool.map((row: unknown[]) => typeof row[1], ints, { chunksize: 400 });
+      assert.equal(seen[399], typeof odd);
+    }
+    assert.equal(valueOfCalls, 0);
   });
 
   test('items that are arrays of rows arrive as arrays of plain arrays', async () => {

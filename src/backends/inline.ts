@@ -14,9 +14,14 @@ export class InlineBackend implements Backend {
 
   start(options: WorkerStartOptions, events: WorkerEvents): WorkerChannel {
     let alive = true;
-    const runtime = new WorkerRuntime((message: FromWorker) => {
-      if (alive) setImmediate(() => alive && events.message(message));
-    });
+    const runtime = new WorkerRuntime(
+      (message: FromWorker) => {
+        if (alive) setImmediate(() => alive && events.message(message));
+      },
+      undefined,
+      undefined,
+      false,
+    );
     const deliver = (message: ToWorker) => setImmediate(() => alive && runtime.handle(message));
     deliver(options.init);
     return {

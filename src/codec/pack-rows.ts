@@ -38,10 +38,10 @@ function writeInts(
     const row = rows[i];
     const n = row.length;
     for (let j = 0; j < n; j++) {
-      const x = row[j] as number;
-      // Also true for anything not a number (undefined | 0 is 0, '1' | 0 is 1).
-      if ((x | 0) !== x) return typeof x === 'number' ? NOT_INT : REFUSED;
-      if (x === 0 && 1 / x < 0) return NOT_INT;
+      const x = row[j];
+      // The type first: `| 0` would throw on a BigInt and call an object's valueOf.
+      if (typeof x !== 'number') return REFUSED;
+      if ((x | 0) !== x || (x === 0 && 1 / x < 0)) return NOT_INT;
       v[at++] = x;
     }
     o[oAt + i + 1] = at;
@@ -123,7 +123,12 @@ function writeAll(
   return write(doubles, 'doubles') >= 0 ? doubles : undefined;
 }
 
-export function packRows(items: unknown[][], slabs: SlabLease | undefined): PackedRows | undefined {
+/** `room`: with slabs, also room for one result an item (a map's chunk; not a call's argument). */
+export function packRows(
+  items: unknown[][],
+  slabs: SlabLease | undefined,
+  room = true,
+): PackedRows | undefined {
   let total = 0;
   for (let i = 0; i < items.length; i++) {
     const item = items[i];
@@ -134,7 +139,7 @@ export function packRows(items: unknown[][], slabs: SlabLease | undefined): Pack
   const space = new Space(slabs);
   const o = space.ints(items.length + 1);
   o[0] = 0;
-  const r = space.results(items.length);
+  const r = room ? space.results(items.length) : undefined;
   const v = writeAll(space, total, (values, kind) =>
     kind === 'ints'
       ? writeInts(items, values as Int32Array, o, 0, 0)
@@ -147,6 +152,7 @@ export function packRows(items: unknown[][], slabs: SlabLease | undefined): Pack
 export function packMatrices(
   items: unknown[][][],
   slabs: SlabLease | undefined,
+  room = true,
 ): PackedRows | undefined {
   let rows = 0;
   let total = 0;
@@ -166,7 +172,7 @@ export function packMatrices(
   const o = space.ints(rows + 1);
   p[0] = 0;
   o[0] = 0;
-  const r = space.results(items.length);
+  const r = room ? space.results(items.length) : undefined;
   const v = writeAll(space, total, (values, kind) => {
     let at = 0;
     let r = 0;

@@ -26,9 +26,22 @@
  */
 
 import { PACK_MIN_VALUES, packMatrices, packRows } from './pack-rows.js';
-import { type PackedViews, viewConstructor } from './pack-views.js';
+import { type PackedViews, packViews, viewConstructor } from './pack-views.js';
 import type { PrepareContext } from './prepare.js';
-import { slabLease } from './slabs.js';
+import { type SlabLease, slabLease } from './slabs.js';
+
+/** The key of a packed argument's wire form, `{ [PACKED_ARG]: packed }` (see packArg). */
+export const PACKED_ARG = '__spindlePacked';
+
+/**
+ * An array in a call's arguments (or inside a map's items) packs from this many values: below
+ * it, structured clone costs about what the wire form's fixed costs do.
+ */
+export const PACK_ARG_MIN = 1024;
+
+export interface PackedArg {
+  readonly [PACKED_ARG]: Packed;
+}
 
 export { PACK_MIN_VALUES } from './pack-rows.js';
 export { type PackedViews, packViews } from './pack-views.js';
@@ -68,6 +81,54 @@ export function packItems(
   if (depth === 1) return packRows(items as unknown[][], slabs);
   if (depth === 2) return packMatrices(items as unknown[][][], slabs);
   return undefined;
+}
+
+/**
+ * A number[], number[][] or number[][][] anywhere in a task's arguments, packed as a map chunk's
+ * items are, or undefined for any other array (or one too small to pay); so is an array of
+ * views of one buffer (a matrix's rows), as one copy of their range and offsets (pack-views.ts). Structured clone
+ * spends ~100-180 ns on each double (the caller writes it, the worker makes a heap number of
+ * it); packing and rebuilding cost ~10-25. With a call's slabs (threads, `submit` and `map`)
+ * the values go into warm shared memory and cross by reference. The worker rebuilds plain
+ * arrays before the task runs (worker/revive-args.ts); the same array twice in one call packs
+ * once and arrives as one array. Rows that are one array twice arrive as two.
+ */
+export function packArg(array: unknown[], ctx: PrepareContext): PackedArg | undefined {
+  const known = ctx.packed?.get(array);
+  if (known) return known;
+  const packed = ArrayBuffer.isView(array[0])
+    ? packViews(array, ctx, { input: array, first: 0 })
+    : packNumberArray(array, slabLease(ctx));
+  if (!packed) return undefined;
+  const wire = { [PACKED_ARG]: packed };
+  (ctx.packed ??= new Map()).set(array, wire);
+  return wire;
+}
+
+/**
+ * An array of numbers (or of rows of them, or of matrices) of at least PACK_ARG_MIN values in
+ * typed memory, into `slabs` when given; unpackItems rebuilds it. Also a task's result, which
+ * the worker sends this way (ResultStatus.PACKED).
+ */
+export function packNumberArray(
+  array: unknown[],
+  slabs: SlabLease | undefined,
+): NumberArray | PackedRows | undefined {
+  const first = array[0];
+  const flat = typeof first === 'number';
+  if (!flat && !Array.isArray(first)) return undefined;
+  // An estimate of the values from the first row decides whether to try at all.
+  const head = flat ? undefined : (first as unknown[])[0];
+  const depth = flat ? 0 : Array.isArray(head) ? 2 : 1;
+  const perItem = flat
+    ? 1
+    : (first as unknown[]).length * (depth === 2 ? (head as unknown[]).length : 1);
+  if (array.length * perItem < PACK_ARG_MIN) return undefined;
+  if (flat) return packRows([array], slabs, false)?.v;
+  if (rowDepth(array) !== depth) return undefined;
+  return depth === 1
+    ? packRows(array as unknown[][], slabs, false)
+    : packMatrices(array as unknown[][][], slabs, false);
 }
 
 /**

@@ -2,6 +2,7 @@ import { builtin } from '../builtin.js';
 import { CloneError, SpindleError, UnsupportedError } from '../errors.js';
 import type { Arena, ArenaLease } from './arena.js';
 import { findUncloneable } from './clone-path.js';
+import { type PackedArg, packArg } from './pack.js';
 import { type Span, shareSpans, spanViewOf } from './spans.js';
 import { type HasWireForm, hasWireForm, TO_WIRE, WIRE_MARK } from './wire-form.js';
 
@@ -29,6 +30,8 @@ export interface PrepareContext {
   spans?: Map<ArrayBufferLike, Span[]>;
   /** Set while preparing one task that carries an object with a wire form. */
   wireForms?: boolean;
+  /** Arrays of numbers packed in this call, by the array (see packArg); slabs may be held. */
+  packed?: Map<unknown[], PackedArg>;
   /**
    * Values cross by `v8.serialize` (processes) or another wire, not by `postMessage`: objects
    * that only postMessage carries (a Blob, a MessagePort) would arrive as `{}`, so they are
@@ -46,15 +49,21 @@ const MAX_DEPTH = 8;
 
 /** Prepares one task's payload (a map chunk); marks it when it carries wire forms. */
 export function prepareValue(value: unknown, ctx: PrepareContext): unknown {
-  const out = prepareAny(value, ctx, 0);
+  // The chunk itself stays an array of items; arrays of numbers inside it may pack.
+  const out = prepareAny(value, ctx, 0, false);
   return ctx.wireForms ? markWireForms(out as unknown[], value, ctx) : out;
 }
 
-function prepareAny(value: unknown, ctx: PrepareContext, depth: number): unknown {
+function prepareAny(value: unknown, ctx: PrepareContext, depth: number, packs = true): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (ArrayBuffer.isView(value)) return prepareView(value, ctx);
   if (depth >= MAX_DEPTH) return value;
   if (Array.isArray(value)) {
+    const packed = packs ? packArg(value, ctx) : undefined;
+    if (packed) {
+      ctx.wireForms = true;
+      return packed;
+    }
     let out: unknown[] | undefined;
     let spanned = false;
     const sparse = value.length > SPARSE_CHECK_LENGTH && looksSparse(value);

@@ -127,6 +127,7 @@ export class Pool {
       prepared = this.#prepareArgs(args, ctx);
     } catch (error) {
       ctx?.lease?.release();
+      releaseSlabs(ctx, true);
       // A value that cannot cross fails this call alone, as a send failure does; a misuse
       // (a Lock for a backend without shared memory) throws here, at the call.
       if (!(error instanceof CloneError)) throw error;
@@ -134,24 +135,32 @@ export class Pool {
       return future;
     }
     const lease = ctx?.lease;
+    // Slabs hold packed arrays of numbers (codec/pack.ts, packArg).
+    const slabs = ctx?.packed !== undefined;
     let sink: TaskSink = future;
-    if (lease) {
+    if (lease || slabs) {
       // Arena memory goes back when the task settles, however it settles; a result carrying
-      // a view of it is seen first, so that memory is never handed out again.
+      // a view of it is seen first, so that memory is never handed out again. Slabs are reused
+      // only after a result: a task that failed (a timeout) may still be reading them.
       sink = {
         onStart: () => future.onStart(),
         onResult: (value) => {
-          lease.release(value);
+          lease?.release(value);
+          releaseSlabs(ctx, true);
           future.onResult(value);
         },
         onError: (error, cancelled) => future.onError(error, cancelled),
       };
-      future.addDoneCallback(() => lease.release());
+      future.addDoneCallback(() => {
+        lease?.release();
+        releaseSlabs(ctx, false);
+      });
     }
     try {
       future._attach(this.#scheduler.submit(spec, prepared, sink, { signal, timeout, transfer }));
     } catch (error) {
       lease?.release();
+      releaseSlabs(ctx, true);
       throw error;
     }
     return future;

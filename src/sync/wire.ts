@@ -1,14 +1,12 @@
-import { TO_WIRE, WIRE_MARK } from '../codec/wire-form.js';
+import { TO_WIRE } from '../codec/wire-form.js';
 
 /**
  * How Lock, Semaphore, Barrier and Channel cross into a worker: each implements the codec's
  * wire-form opt-in (codec/wire-form.ts), returning a plain object naming its kind and its
- * memory; a worker revives marked arguments (sync/revive.ts) before the task runs.
+ * memory; a worker revives marked arguments (worker/revive-args.ts) before the task runs.
  */
 
 export { TO_WIRE };
-/** Set to 1 on an argument array (or a map chunk) that carries wire forms. */
-export const ARGS_MARK = WIRE_MARK;
 
 /** The key naming a wire form's kind. */
 export const WIRE_KIND = '__spindleSync';

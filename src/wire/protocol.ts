@@ -1,4 +1,5 @@
 import type { WireError } from '../codec/errors.js';
+import { unpackItems } from '../codec/pack.js';
 import type { TaskDef } from '../tasks/types.js';
 
 /**
@@ -26,6 +27,8 @@ export const ResultStatus = {
   OK: 0,
   /** the task threw; value is a WireError */
   ERROR: 1,
+  /** the task returned an array of numbers, sent packed (codec/pack.ts); resultValue rebuilds it */
+  PACKED: 2,
 } as const;
 
 // ---- one task in a 'run' message: [id, fnId, kind, args] ---------------------------------
@@ -85,9 +88,10 @@ export function setResult(
 
 export const resultId = (results: readonly unknown[], at: number): number => results[at] as number;
 export const resultOk = (results: readonly unknown[], at: number): boolean =>
-  results[at + 1] === ResultStatus.OK;
+  results[at + 1] !== ResultStatus.ERROR;
 /** The task's value, or its WireError when not ok. */
-export const resultValue = (results: readonly unknown[], at: number): unknown => results[at + 2];
+export const resultValue = (results: readonly unknown[], at: number): unknown =>
+  results[at + 1] === ResultStatus.PACKED ? unpackItems(results[at + 2]) : results[at + 2];
 /** Milliseconds the task ran in the worker. */
 export const resultMs = (results: readonly unknown[], at: number): number =>
   results[at + 3] as number;

@@ -1,9 +1,9 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { findUncloneable } from '../codec/clone-path.js';
 import { serializeError, type WireError } from '../codec/errors.js';
+import { packNumberArray } from '../codec/pack.js';
 import { CancelledError, CloneError, TimeoutError } from '../errors.js';
 import { adoptHolderId } from '../sync/holder.js';
-import { reviveSyncArgs } from '../sync/revive.js';
 import type { TaskDef } from '../tasks/types.js';
 import {
   clearTaskArgs,
@@ -29,6 +29,7 @@ import { compileInline } from './compile.js';
 import { eventLoopUtilization } from './elu.js';
 import { adoptProgramEntry } from './entry-guard.js';
 import { loadModuleTask } from './load-module.js';
+import { reviveArgs } from './revive-args.js';
 import {
   markRunning,
   RUNNING_LENGTH,
@@ -92,6 +93,7 @@ export class WorkerRuntime {
   readonly #aborted = new Map<number, Error>();
   readonly #runningIds: Float64Array;
   readonly #claims: Int32Array | undefined;
+  readonly #packs: boolean;
   /** Tasks received before the first one in `#queue`: a task's place among all received. */
   #queueBase = 0;
 
@@ -99,14 +101,20 @@ export class WorkerRuntime {
    * @param running where the ids of the tasks running now are kept (see {@link RunningTasks}):
    *   shared with the caller for threads, so a worker that dies blames only what it ran.
    */
+  /**
+   * `packs`: results that are arrays of numbers go back packed (ResultStatus.PACKED); false
+   * for the inline backend, whose results are handed over by reference.
+   */
   constructor(
     post: Post,
     running: Float64Array = new Float64Array(RUNNING_LENGTH),
     claims?: Int32Array,
+    packs = true,
   ) {
     this.#post = post;
     this.#runningIds = running;
     this.#claims = claims;
+    this.#packs = packs;
   }
 
   /** Ids of the tasks started and not yet settled, or undefined if too many ran to track. */
@@ -211,7 +219,7 @@ export class WorkerRuntime {
         clearTaskArgs(queue, at);
         continue;
       }
-      const args = reviveSyncArgs(taskArgs(queue, at), kind);
+      const args = reviveArgs(taskArgs(queue, at), kind);
       clearTaskArgs(queue, at);
       markRunning(this.#runningIds, id);
       if (this.#aborted.has(id)) {
@@ -302,7 +310,12 @@ export class WorkerRuntime {
   #settle(id: number, status: number, value: unknown, ms: number): void {
     unmarkRunning(this.#runningIds, id);
     this.#busyMs += ms;
-    pushResult(this.#out, id, status, value, ms);
+    const packed =
+      status === ResultStatus.OK && this.#packs && Array.isArray(value)
+        ? packNumberArray(value, undefined)
+        : undefined;
+    if (packed) pushResult(this.#out, id, ResultStatus.PACKED, packed, ms);
+    else pushResult(this.#out, id, status, value, ms);
   }
 
   #flush(): void {
