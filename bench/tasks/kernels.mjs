@@ -74,3 +74,43 @@ export function countRows(rows) {
   }
   return out;
 }
+
+/** bench/shapes.mjs: light work that reads every value once, per item and over a list. */
+export function record(o) {
+  return o.x * o.y + o.name.length;
+}
+export function records(list) {
+  let s = 0;
+  for (let i = 0; i < list.length; i++) s += record(list[i]);
+  return s;
+}
+export function text(t) {
+  let s = 0;
+  for (let i = 0; i < t.length; i += 7) s += t.charCodeAt(i);
+  return s;
+}
+export function texts(list) {
+  let s = 0;
+  for (let i = 0; i < list.length; i++) s += text(list[i]);
+  return s;
+}
+export function squares(list) {
+  let s = 0;
+  for (let i = 0; i < list.length; i++) s += list[i] * list[i];
+  return s;
+}
+export function rowSum(row) {
+  let s = 0;
+  for (let i = 0; i < row.length; i++) s += row[i];
+  return s;
+}
+export function rowSums(rows) {
+  let s = 0;
+  for (let r = 0; r < rows.length; r++) s += rowSum(rows[r]);
+  return s;
+}
+export function trues(list) {
+  let n = 0;
+  for (let i = 0; i < list.length; i++) if (list[i]) n++;
+  return n;
+}

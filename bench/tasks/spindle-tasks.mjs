@@ -2,7 +2,23 @@
 // The light entry (`spindle/tasks`), as a task module should import it: the worker already
 // holds these modules, so the task module adds almost nothing to a worker's start.
 import { defineTasks } from '../../dist/tasks/index.js';
-import { burn, identity, sumsq, w3, w3chunk, words, wordsChunk } from './kernels.mjs';
+import {
+  burn,
+  identity,
+  record,
+  records,
+  rowSum,
+  rowSums,
+  squares,
+  sumsq,
+  text,
+  texts,
+  trues,
+  w3,
+  w3chunk,
+  words,
+  wordsChunk,
+} from './kernels.mjs';
 
 export const tasks = defineTasks(import.meta.url, {
   identity,
@@ -12,4 +28,12 @@ export const tasks = defineTasks(import.meta.url, {
   sumsq,
   words,
   wordsChunk,
+  record,
+  records,
+  text,
+  texts,
+  squares,
+  rowSum,
+  rowSums,
+  trues,
 });

@@ -25,6 +25,7 @@
  * slower (bench W3).
  */
 
+import { type PackedRecords, packRecords, recordMaker, unpackRecords } from './pack-records.js';
 import { PACK_MIN_VALUES, packMatrices, packRows } from './pack-rows.js';
 import { type PackedViews, packViews, viewConstructor } from './pack-views.js';
 import type { PrepareContext } from './prepare.js';
@@ -59,7 +60,7 @@ export interface PackedRows {
   readonly r?: Float64Array;
 }
 
-export type Packed = NumberArray | PackedRows | PackedViews;
+export type Packed = NumberArray | PackedRows | PackedViews | PackedRecords;
 
 /**
  * A chunk's items in their packed form, or undefined when they are better cloned as they are.
@@ -70,12 +71,12 @@ export type Packed = NumberArray | PackedRows | PackedViews;
 export function packItems(
   items: unknown[],
   ctx?: PrepareContext,
-): NumberArray | PackedRows | undefined {
+): NumberArray | PackedRows | PackedRecords | undefined {
   if (items.length === 0) return undefined;
   const first = items[0];
   if (typeof first === 'number')
     return items.length < PACK_MIN_VALUES ? undefined : packFlat(items);
-  if (!Array.isArray(first)) return undefined;
+  if (!Array.isArray(first)) return packRecords(items);
   const depth = rowDepth(items);
   const slabs = ctx && slabLease(ctx);
   if (depth === 1) return packRows(items as unknown[][], slabs);
@@ -96,13 +97,21 @@ export function packItems(
 export function packArg(array: unknown[], ctx: PrepareContext): PackedArg | undefined {
   const known = ctx.packed?.get(array);
   if (known) return known;
-  const packed = ArrayBuffer.isView(array[0])
+  const first = array[0];
+  const packed = ArrayBuffer.isView(first)
     ? packViews(array, ctx, { input: array, first: 0 })
-    : packNumberArray(array, slabLease(ctx));
+    : typeof first === 'object' && first !== null && !Array.isArray(first)
+      ? packRecords(array)
+      : packNumberArray(array, slabLease(ctx));
   if (!packed) return undefined;
   const wire = { [PACKED_ARG]: packed };
   (ctx.packed ??= new Map()).set(array, wire);
   return wire;
+}
+
+/** A task's result in packed form (ResultStatus.PACKED): arrays of numbers, or records. */
+export function packResult(value: unknown[]): NumberArray | PackedRows | PackedRecords | undefined {
+  return packNumberArray(value, undefined) ?? packRecords(value);
 }
 
 /**
@@ -151,6 +160,7 @@ export function resultsInRoom(out: number[], ints: boolean, room: Float64Array):
 export function packedLength(packed: Packed): number {
   if (ArrayBuffer.isView(packed)) return packed.length;
   if ('t' in packed) return packed.n.length;
+  if ('k' in packed) return packed.n;
   return (packed.p ?? packed.o).length - 1;
 }
 
@@ -168,12 +178,18 @@ export function packedItem(packed: PackedRows | PackedViews, i: number): unknown
   return rowBuilder(packed.v)(packed.v, packed.o, i);
 }
 
+/** Item `i` of any packed chunk, for a worker's loop: records' maker is compiled once a chunk. */
+export function packedItems(packed: Exclude<Packed, NumberArray>): (i: number) => unknown {
+  return 'k' in packed ? recordMaker(packed) : (i) => packedItem(packed, i);
+}
+
 /** The items a packed payload stands for; an Array is returned as it is. */
 export function unpackItems(payload: unknown): unknown[] {
   if (Array.isArray(payload)) return payload;
   if (payload instanceof Int32Array || payload instanceof Float64Array)
     return unpackResults(payload);
-  const packed = payload as PackedRows | PackedViews;
+  const packed = payload as PackedRows | PackedViews | PackedRecords;
+  if ('k' in packed) return unpackRecords(packed);
   if ('t' in packed)
     return Array.from({ length: packed.n.length }, (_, i) => packedItem(packed, i));
   if (packed.p) return rebuildMatrices(packed.v, packed.o, packed.p);

@@ -85,7 +85,7 @@ function prepareAny(value: unknown, ctx: PrepareContext, depth: number, packs = 
         if (Number.isInteger(i)) visit(i);
       }
     } else {
-      for (let i = 0; i < value.length; i++) visit(i);
+      for (let i = nextObject(value, 0); i >= 0; i = nextObject(value, i + 1)) visit(i);
     }
     return out ?? value;
   }
@@ -103,6 +103,19 @@ function prepareAny(value: unknown, ctx: PrepareContext, depth: number, packs = 
     if (prepared !== item) (out ??= { ...(value as Record<string, unknown>) })[key] = prepared;
   }
   return out ?? value;
+}
+
+/**
+ * The index of the first element from `from` that is an object, or -1. Apart from prepareAny,
+ * so that it stays optimised whatever arrays prepareAny has seen: inline, after arrays of
+ * objects, a walk over 2M doubles cost ~75 ns an element (a heap number made for each).
+ */
+function nextObject(array: unknown[], from: number): number {
+  for (let i = from; i < array.length; i++) {
+    const item = array[i];
+    if (typeof item === 'object' && item !== null) return i;
+  }
+  return -1;
 }
 
 /** Prepares each argument of a call; returns the same array when nothing changed. */

@@ -1,8 +1,9 @@
 import { serializeError } from '../codec/errors.js';
 import {
+  type NumberArray,
   type Packed,
-  type PackedRows,
   packedItem,
+  packedItems,
   packedLength,
   resultsInRoom,
   rowBuilder,
@@ -38,10 +39,11 @@ const MAP_LOOP_SOURCE = `return function mapLoop(items) {
 };`;
 
 /** Loops over packed payloads, by kind, each of its own for each task function (see mapLoop). */
-type PackedKind = 'views' | 'rows' | 'other';
+type PackedKind = 'views' | 'rows' | 'records' | 'other';
 const packedLoops: Record<PackedKind, WeakMap<AnyFn, (packed: any) => unknown>> = {
   views: new WeakMap(),
   rows: new WeakMap(),
+  records: new WeakMap(),
   other: new WeakMap(),
 };
 
@@ -56,6 +58,7 @@ const PACKED_ITEM: Record<PackedKind, [string, string]> = {
     'new C(b, o[I], n[I])',
   ],
   rows: ['const v = packed.v, o = packed.o, length = o.length - 1, row = rows(v);', 'row(v, o, I)'],
+  records: ['const make = items(packed), length = packed.n;', 'make(I)'],
   other: ['const length = size(packed);', 'item(packed, I)'],
 };
 
@@ -94,7 +97,14 @@ function numbered(
 }
 
 function packedLoop(fn: AnyFn, packed: Packed): (packed: unknown) => unknown {
-  const kind: PackedKind = 't' in packed ? 'views' : 'p' in packed && packed.p ? 'other' : 'rows';
+  const kind: PackedKind =
+    't' in packed
+      ? 'views'
+      : 'k' in packed
+        ? 'records'
+        : 'p' in packed && packed.p
+          ? 'other'
+          : 'rows';
   let loop = packedLoops[kind].get(fn);
   if (!loop) {
     loop = new Function(
@@ -105,10 +115,18 @@ function packedLoop(fn: AnyFn, packed: Packed): (packed: unknown) => unknown {
       'item',
       'ctor',
       'rows',
+      'items',
       packedLoopSource(kind),
-    )(fn, finishInOrder, numbered, packedLength, packedItem, viewConstructor, rowBuilder) as (
-      packed: unknown,
-    ) => unknown;
+    )(
+      fn,
+      finishInOrder,
+      numbered,
+      packedLength,
+      packedItem,
+      viewConstructor,
+      rowBuilder,
+      packedItems,
+    ) as (packed: unknown) => unknown;
     packedLoops[kind].set(fn, loop);
   }
   return loop;
@@ -150,7 +168,7 @@ export function runChunk(fn: AnyFn, kind: number, payload: unknown[]): unknown {
   const length = flat ? payload.length : packedLength(payload as unknown as Packed);
   const itemAt = flat
     ? (i: number) => payload[i]
-    : (i: number) => packedItem(payload as unknown as PackedRows, i);
+    : packedItems(payload as unknown as Exclude<Packed, NumberArray>);
   const star = (kind & TaskKind.STAR) !== 0;
   const settle = (kind & TaskKind.SETTLE) !== 0;
   const call = (i: number): unknown => {

@@ -1,7 +1,7 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { findUncloneable } from '../codec/clone-path.js';
 import { serializeError, type WireError } from '../codec/errors.js';
-import { packNumberArray } from '../codec/pack.js';
+import { packResult } from '../codec/pack.js';
 import { CancelledError, CloneError, TimeoutError } from '../errors.js';
 import { adoptHolderId } from '../sync/holder.js';
 import type { TaskDef } from '../tasks/types.js';
@@ -312,7 +312,7 @@ export class WorkerRuntime {
     this.#busyMs += ms;
     const packed =
       status === ResultStatus.OK && this.#packs && Array.isArray(value)
-        ? packNumberArray(value, undefined)
+        ? packResult(value)
         : undefined;
     if (packed) pushResult(this.#out, id, ResultStatus.PACKED, packed, ms);
     else pushResult(this.#out, id, status, value, ms);

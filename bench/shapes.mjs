@@ -1,0 +1,130 @@
+/**
+ * Other shapes of data than BENCH.md's (issue 16): what a naive program passes, side by side in
+ * one process with the serial loop, a raw postMessage pool and piscina, each round running every
+ * row once in turn so a shared machine's load hits all alike. Each task reads every value once
+ * (light work), so the figures are the cost of moving the data.
+ *
+ *   npm run build && node --expose-gc bench/shapes.mjs [rounds=5] [filter]
+ *
+ * Rows per shape: "halves" sends the two halves of the data as two calls (one per worker);
+ * "8 chunks" sends 8 slices as 8 calls; spindle's "map" is `pool.map` with default options over
+ * the items. Printed: median ms, and the median of per-round ratios against the raw pool's same
+ * row (below 1: faster than a raw postMessage copy).
+ */
+import { readFileSync } from 'node:fs';
+import { loadRunner } from './runners.mjs';
+import * as kernels from './tasks/kernels.mjs';
+
+const [roundsArg = '5', filter] = process.argv.slice(2);
+const rounds = Number(roundsArg);
+const WORKERS = 2;
+
+const SHAPES = {
+  'records 1M {id, x, y, name}': {
+    make: () =>
+      Array.from({ length: 1e6 }, (_, i) => ({
+        id: i,
+        x: (i % 97) * 0.5,
+        y: i % 13,
+        name: `n${i % 1000}`,
+      })),
+    list: 'records',
+    item: 'record',
+  },
+  'numbers 4M doubles (number[])': {
+    make: () => Array.from({ length: 4e6 }, (_, i) => i * 0.25 + 0.1),
+    list: 'squares',
+  },
+  'numbers 4M integers (number[])': {
+    make: () => Array.from({ length: 4e6 }, (_, i) => i),
+    list: 'squares',
+  },
+  'rows 2000 × 1000 (number[][])': {
+    make: () =>
+      Array.from({ length: 2000 }, (_, r) => Array.from({ length: 1000 }, (_, i) => r + i)),
+    list: 'rowSums',
+    item: 'rowSum',
+  },
+  'views 200K × 16 of one Float64Array': {
+    make: () => {
+      const b = new Float64Array(200_000 * 16).map((_, i) => i * 0.5);
+      return Array.from({ length: 200_000 }, (_, r) => b.subarray(r * 16, r * 16 + 16));
+    },
+    list: 'rowSums',
+    item: 'rowSum',
+  },
+  'strings 2M of 8 chars': {
+    make: () =>
+      Array.from({ length: 2e6 }, (_, i) => `ab${(i % 100000).toString(36).padStart(6, 'x')}`),
+    list: 'texts',
+    item: 'text',
+  },
+  'strings 400 of 100 KB': {
+    make: () =>
+      Array.from({ length: 400 }, (_, i) => String.fromCharCode(97 + (i % 26)).repeat(100_000)),
+    list: 'texts',
+    item: 'text',
+  },
+  'booleans 8M': {
+    make: () => Array.from({ length: 8e6 }, (_, i) => i % 3 === 0),
+    list: 'trues',
+  },
+};
+
+const slices = (a, n) => {
+  const size = Math.ceil(a.length / n);
+  return Array.from({ length: n }, (_, i) => a.slice(i * size, (i + 1) * size));
+};
+const total = (xs) => xs.reduce((s, x) => s + x, 0);
+const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+const runners = {};
+for (const name of ['spindle', 'raw', 'piscina']) {
+  runners[name] = await loadRunner(name);
+  runners[name].open(WORKERS);
+}
+const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+console.log(
+  `shapes: ${rounds} rounds, nproc ${(await import('node:os')).availableParallelism()}, ${WORKERS} workers, node ${process.version}, load ${load()}`,
+);
+for (const [name, shape] of Object.entries(SHAPES)) {
+  if (filter && !name.includes(filter)) continue;
+  const data = shape.make();
+  const serial = { ...kernels }[shape.list];
+  const expected = serial(data);
+  const rows = { serial: () => serial(data) };
+  for (const r of ['raw', 'piscina', 'spindle']) {
+    rows[`${r} halves`] = async () =>
+      total(await Promise.all(slices(data, 2).map((part) => runners[r].call(shape.list, part))));
+    rows[`${r} 8 chunks`] = async () =>
+      total(await Promise.all(slices(data, 8).map((part) => runners[r].call(shape.list, part))));
+  }
+  if (shape.item) {
+    const { pool, tasks } = runners.spindle;
+    rows['spindle map'] = async () => total(await pool.map(tasks[shape.item], data));
+  }
+  const times = Object.fromEntries(Object.keys(rows).map((r) => [r, []]));
+  for (const [row, run] of Object.entries(rows)) {
+    const out = await run();
+    if (Math.abs(out - expected) > 1e-9 * Math.abs(expected))
+      throw new Error(`${name}, ${row}: ${out} != ${expected}`);
+  }
+  for (let i = 0; i < rounds; i++) {
+    for (const [row, run] of Object.entries(rows)) {
+      globalThis.gc?.();
+      const t = performance.now();
+      await run();
+      times[row].push(performance.now() - t);
+    }
+  }
+  console.log(`\n${name} (load ${load()})`);
+  for (const [row, ts] of Object.entries(times)) {
+    const against = row.endsWith('map') ? 'raw 8 chunks' : row.replace(/^\w+/, 'raw');
+    const ratio =
+      row === 'serial' || row.startsWith('raw')
+        ? ''
+        : `  ×raw ${med(ts.map((t, i) => t / times[against][i])).toFixed(2)} (${against})`;
+    console.log(`  ${row.padEnd(18)} ${med(ts).toFixed(0).padStart(6)} ms${ratio}`);
+  }
+}
+for (const r of Object.values(runners)) await r.close();
