@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { PACK_ARG_MIN, packArg, unpackItems } from '../src/codec/pack.js';
 import { type PrepareContext, prepareArgs } from '../src/codec/prepare.js';
 import { slabsOf } from '../src/codec/slabs.js';
-import { delayed, inline, Pool, parallel } from '../src/index.js';
+import { delayed, inline, Pool, parallel, spawn } from '../src/index.js';
 
 /** What a task reports about an array it got: plain or not, holes, values with -0 spelt out. */
 const describeArray = (a: unknown) => ({
@@ -194,6 +194,24 @@ describe('arrays of numbers crossing to thread workers', () => {
     assert.equal(viaParallel, sum(xs));
     assert.equal(await pool.compute(delayed(sum)(xs)), sum(xs));
   });
+});
+
+test('spawn hands its task arrays of numbers and records whole, and takes its result back', async () => {
+  const xs = awkward(3000);
+  const rows = Array.from({ length: 100 }, (_, i) => ({ i, half: i / 2 }));
+  for (const backend of ['threads', 'processes'] as const) {
+    const worker = spawn(
+      inline((a: number[], r: { i: number }[]) => [describeArray(a), r.length, a], {
+        describeArray,
+      }),
+      [xs, rows],
+      { backend },
+    );
+    const [seen, n, back] = (await worker.join({ timeout: 60_000 })) as [unknown, number, number[]];
+    assert.deepStrictEqual(seen, describeArray(xs), backend);
+    assert.equal(n, 100);
+    assert.deepStrictEqual(describeArray(back), describeArray(xs));
+  }
 });
 
 test('the processes backend delivers arrays of numbers and their results exactly', async () => {

@@ -1,19 +1,14 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
-import { findUncloneable } from '../codec/clone-path.js';
-import { serializeError, type WireError } from '../codec/errors.js';
+import { serializeError } from '../codec/errors.js';
 import { packResult } from '../codec/pack.js';
-import { CancelledError, CloneError, TimeoutError } from '../errors.js';
+import { CancelledError, TimeoutError } from '../errors.js';
 import { adoptHolderId } from '../sync/holder.js';
 import type { TaskDef } from '../tasks/types.js';
 import {
   clearTaskArgs,
   type FromWorker,
-  failResult,
   pushResult,
-  RESULT_STRIDE,
   ResultStatus,
-  resultOk,
-  resultValue,
   TASK_STRIDE,
   TaskKind,
   type ToWorker,
@@ -29,6 +24,7 @@ import { compileInline } from './compile.js';
 import { eventLoopUtilization } from './elu.js';
 import { adoptProgramEntry } from './entry-guard.js';
 import { loadModuleTask } from './load-module.js';
+import { postOneByOne } from './post-results.js';
 import { reviveArgs } from './revive-args.js';
 import {
   markRunning,
@@ -346,54 +342,9 @@ export class WorkerRuntime {
     try {
       this.#post({ op: 'done', results, busyMs, load, heap });
     } catch {
-      this.#postOneByOne(results, busyMs, load, heap);
+      postOneByOne(this.#post, results, busyMs, load, heap);
     }
     if (first) this.#lastElu = eventLoopUtilization();
-  }
-
-  /**
-   * A message that would not serialise: each result goes alone, and one that still fails
-   * becomes its own task's CloneError, so the worker lives and no other task is touched.
-   */
-  #postOneByOne(
-    results: unknown[],
-    busyMs: number,
-    load: [number, number] | undefined,
-    heap: number | undefined,
-  ): void {
-    for (let i = 0; i < results.length; i += RESULT_STRIDE) {
-      const one = results.slice(i, i + RESULT_STRIDE);
-      const first = i === 0;
-      const message: FromWorker = {
-        op: 'done',
-        results: one,
-        busyMs: first ? busyMs : 0,
-        load: first ? load : undefined,
-        heap: first ? heap : undefined,
-      };
-      try {
-        this.#post(message);
-        continue;
-      } catch (error) {
-        const what = resultOk(one, 0) ? 'result' : 'error';
-        failResult(one, 0, unsendable(resultValue(one, 0), what, error));
-      }
-      try {
-        this.#post(message);
-      } catch (error) {
-        failResult(
-          one,
-          0,
-          serializeError(
-            new CloneError(
-              `the task's outcome cannot be sent back from the worker: ${String(error)}`,
-              'result',
-            ),
-          ),
-        );
-        this.#post(message);
-      }
-    }
   }
 
   #resolve(fnId: number, def: TaskDef | undefined): Promise<AnyFn> {
@@ -416,20 +367,4 @@ export class WorkerRuntime {
     if (def.t === 'i') return compileInline(def, (inner) => this.#load(inner));
     return loadModuleTask(def);
   }
-}
-
-/** The error that replaces a result (or a task's error) that cannot be sent back. */
-function unsendable(value: unknown, what: string, error: unknown): WireError {
-  const found = findUncloneable(value, what);
-  const path = found?.path ?? what;
-  const reason = (
-    found?.reason ?? (error instanceof Error ? error.message : String(error))
-  ).replace(/\.+$/, '');
-  return serializeError(
-    new CloneError(
-      `the task's ${path} cannot be sent back from the worker: ${reason}. Results travel by structured clone: return plain data, typed arrays or shared arrays`,
-      path,
-      error,
-    ),
-  );
 }
