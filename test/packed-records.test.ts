@@ -152,6 +152,32 @@ describe('records crossing to thread workers', () => {
     );
   });
 
+  test('a getter that throws fails the call with SPINDLE_CLONE at the item’s place in the input', async () => {
+    const xs: Array<Record<string, unknown>> = records(3000);
+    Object.defineProperty(xs[2100], 'name', {
+      enumerable: true,
+      get() {
+        throw new Error('no name');
+      },
+    });
+    const error = { code: 'SPINDLE_CLONE', message: /items\[2100\]\.name.*no name/ };
+    await assert.rejects(
+      pool.map((o: { id: number }) => o.id, xs),
+      error,
+    );
+    await assert.rejects(
+      pool.map((o: { id: number }) => o.id, xs, { chunksize: 1000 }),
+      error,
+    );
+    await assert.rejects(
+      pool.apply((a: unknown[]) => a.length, xs),
+      {
+        code: 'SPINDLE_CLONE',
+        message: /args\[0\]\[2100\]\.name/,
+      },
+    );
+  });
+
   test('a symbol among the values fails the call as structured clone would, with its path', async () => {
     const xs = records(100) as Array<Record<string, unknown>>;
     xs[60].name = Symbol('no');

@@ -326,17 +326,27 @@ function refusePlatformObject(value: object): void {
  * The error for a call whose values could not be prepared: a refused value or one whose
  * getter or Proxy trap threw, as SPINDLE_CLONE with its path; spindle's own errors as they are.
  */
-export function preparationError(error: unknown, root: unknown, rootName: string): unknown {
+export function preparationError(
+  error: unknown,
+  root: unknown,
+  rootName: string,
+  first?: number,
+): unknown {
   if (error instanceof SpindleError) return error;
+  // A map chunk's items are named by their place in the whole input, not in the chunk.
+  const placed = (path: string) =>
+    first === undefined
+      ? path
+      : path.replace(/^([^[]*)\[(\d+)\]/, (_, name, k) => `${name}[${first + Number(k)}]`);
   if (error instanceof Refused) {
-    const path = pathTo(root, error.value, rootName) ?? rootName;
+    const path = placed(pathTo(root, error.value, rootName) ?? rootName);
     return new CloneError(
       `${path}: ${error.reason}; send its contents as plain data or bytes instead`,
       path,
     );
   }
   const found = findUncloneable(root, rootName);
-  const path = found?.path ?? rootName;
+  const path = placed(found?.path ?? rootName);
   const reason = found?.reason ?? (error instanceof Error ? error.message : String(error));
   return new CloneError(`${path} cannot be sent to a worker: ${reason}`, path, error);
 }

@@ -1,5 +1,4 @@
 import { packItems, packViews } from '../codec/pack.js';
-import type { ChunkOrigin } from '../codec/pack-views.js';
 import { type PrepareContext, preparationError, prepareValue } from '../codec/prepare.js';
 import type { Scheduler } from '../engine/scheduler.js';
 import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
@@ -77,9 +76,7 @@ export function mapFeeder<R>(
     specOf: () => spec,
     order(units, first) {
       if (star) checkArgLists(units, first);
-      const payload =
-        (pack && packItems(units, prepare)) ||
-        (prepare ? prepareChunk(units, prepare, input && { input, first }) : units);
+      const payload = pack || prepare ? readyChunk(units, first, pack, prepare, input) : units;
       // Packed rows and views were copied into shared memory: worth sending before the next.
       const flush = payload !== units && !Array.isArray(payload) && !ArrayBuffer.isView(payload);
       return { spec, args: [payload], kind, flush };
@@ -104,11 +101,24 @@ function checkArgLists(units: unknown[], first: number): void {
   );
 }
 
-/** Views of one buffer go as one copy plus offsets; anything else through prepareValue. */
-function prepareChunk(units: unknown[], ctx: PrepareContext, from?: ChunkOrigin): unknown {
+/**
+ * A chunk as it crosses: packed numbers, rows or records, views of one buffer as one copy plus
+ * offsets, anything else through prepareValue. A value that cannot be read or sent fails the
+ * call with SPINDLE_CLONE and its place in the whole input (`items[5012].name`).
+ */
+function readyChunk(
+  units: unknown[],
+  first: number,
+  pack: boolean | undefined,
+  ctx: PrepareContext | undefined,
+  input: unknown[] | undefined,
+): unknown {
   try {
-    return packViews(units, ctx, from) ?? prepareValue(units, ctx);
+    return (
+      (pack && packItems(units, ctx)) ||
+      (ctx ? (packViews(units, ctx, input && { input, first }) ?? prepareValue(units, ctx)) : units)
+    );
   } catch (error) {
-    throw preparationError(error, units, 'items');
+    throw preparationError(error, units, 'items', first);
   }
 }
