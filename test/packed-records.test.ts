@@ -51,6 +51,7 @@ describe('records packed by column', () => {
       ['a key more', (xs) => ((xs[9] as Record<string, unknown>).extra = 1)],
       ['a key less', (xs) => delete (xs[9] as Record<string, unknown>).big],
       ['an object value', (xs) => ((xs[9] as Record<string, unknown>).name = { first: 'a' })],
+      ['an object value in the first', (xs) => ((xs[0] as Record<string, unknown>).ok = [true])],
       ['an array value', (xs) => ((xs[9] as Record<string, unknown>).name = [1])],
       ['a symbol value', (xs) => ((xs[9] as Record<string, unknown>).name = Symbol('s'))],
       ['a class instance', (xs) => (xs[9] = Object.assign(new (class Row {})(), xs[8]))],
@@ -153,7 +154,7 @@ describe('records crossing to thread workers', () => {
   });
 
   test('a getter that throws fails the call with SPINDLE_CLONE at the item’s place in the input', async () => {
-    const xs: Array<Record<string, unknown>> = records(3000);
+    const xs = records(3000);
     Object.defineProperty(xs[2100], 'name', {
       enumerable: true,
       get() {

@@ -38,6 +38,9 @@ export function packRecords(items: unknown[]): PackedRecords | undefined {
   const k = keys.length;
   if (k === 0 || k > MAX_KEYS || keys.includes('__proto__')) return undefined;
   const first = items[0] as Record<string, unknown>;
+  // Objects that nest others (JSON's usual shape) are told from the first, before any column
+  // is made.
+  for (let j = 0; j < k; j++) if (!isPrimitive(first[keys[j]])) return undefined;
   const cols: Array<Float64Array | unknown[]> = keys.map((key) =>
     typeof first[key] === 'number' ? new Float64Array(n) : new Array(n),
   );
@@ -61,11 +64,7 @@ export function packRecords(items: unknown[]): PackedRecords | undefined {
         col = cols[j] = Array.from(col.subarray(0, i));
         col.length = n;
       }
-      // An object is left to structured clone with the rest (it may need preparing); so are a
-      // function and a symbol, which clone refuses, so that the refusal reads the same.
-      const type = typeof value;
-      if (type === 'object' ? value !== null : type === 'function' || type === 'symbol')
-        return undefined;
+      if (!isPrimitive(value)) return undefined;
       (col as unknown[])[i] = value;
       j++;
     }
@@ -75,6 +74,15 @@ export function packRecords(items: unknown[]): PackedRecords | undefined {
     col instanceof Float64Array && ints[j] ? Int32Array.from(col) : col,
   );
   return { k: keys, c, n };
+}
+
+/**
+ * A value a column carries. An object is left to structured clone with the rest (it may need
+ * preparing); so are a function and a symbol, which clone refuses, so the refusal reads the same.
+ */
+function isPrimitive(value: unknown): boolean {
+  const type = typeof value;
+  return type === 'object' ? value === null : type !== 'function' && type !== 'symbol';
 }
 
 function isPlain(value: unknown): boolean {
