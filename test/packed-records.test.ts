@@ -67,6 +67,20 @@ describe('records packed by column', () => {
     }
   });
 
+  test('each getter runs once, as under structured clone', () => {
+    let reads = 0;
+    const xs = Array.from({ length: 40 }, (_, i) => ({
+      i,
+      get v() {
+        reads++;
+        return i * 2;
+      },
+    }));
+    const out = unpackRecords(packRecords(xs)!);
+    assert.equal(reads, xs.length);
+    assert.deepStrictEqual(out, structuredClone(xs));
+  });
+
   test('objects of null prototype pack, and arrive as structured clone gives them', () => {
     const xs = Array.from({ length: 40 }, (_, i) => Object.assign(Object.create(null), { i }));
     const out = unpackRecords(packRecords(xs)!);

@@ -37,35 +37,23 @@ export function packRecords(items: unknown[]): PackedRecords | undefined {
   const keys = Object.keys(items[0] as object);
   const k = keys.length;
   if (k === 0 || k > MAX_KEYS || keys.includes('__proto__')) return undefined;
+  // The first object's values, read once (a getter runs once, as under structured clone):
+  // objects that nest others (JSON's usual shape) are told here, before any column is made.
   const first = items[0] as Record<string, unknown>;
-  // Objects that nest others (JSON's usual shape) are told from the first, before any column
-  // is made.
-  for (let j = 0; j < k; j++) if (!isPrimitive(first[keys[j]])) return undefined;
-  const cols: Array<Float64Array | unknown[]> = keys.map((key) =>
-    typeof first[key] === 'number' ? new Float64Array(n) : new Array(n),
+  const head = keys.map((key) => first[key]);
+  if (!head.every(isPrimitive)) return undefined;
+  const cols: Array<Float64Array | unknown[]> = head.map((v) =>
+    typeof v === 'number' ? new Float64Array(n) : new Array(n),
   );
-  const ints = keys.map((key) => typeof first[key] === 'number');
-  for (let i = 0; i < n; i++) {
+  const ints = head.map((v) => typeof v === 'number');
+  for (let j = 0; j < k; j++) put(cols, ints, j, 0, head[j]);
+  for (let i = 1; i < n; i++) {
     const item = items[i];
     if (!isPlain(item)) return undefined;
     let j = 0;
     for (const key in item as object) {
       if (j === k || key !== keys[j]) return undefined;
-      const value = (item as Record<string, unknown>)[key];
-      let col = cols[j];
-      if (col instanceof Float64Array) {
-        if (typeof value === 'number') {
-          col[i] = value;
-          if (ints[j] && ((value | 0) !== value || (value === 0 && 1 / value < 0))) ints[j] = false;
-          j++;
-          continue;
-        }
-        // A column of numbers with something else in it goes on as a plain array.
-        col = cols[j] = Array.from(col.subarray(0, i));
-        col.length = n;
-      }
-      if (!isPrimitive(value)) return undefined;
-      (col as unknown[])[i] = value;
+      if (!put(cols, ints, j, i, (item as Record<string, unknown>)[key])) return undefined;
       j++;
     }
     if (j !== k) return undefined;
@@ -74,6 +62,31 @@ export function packRecords(items: unknown[]): PackedRecords | undefined {
     col instanceof Float64Array && ints[j] ? Int32Array.from(col) : col,
   );
   return { k: keys, c, n };
+}
+
+/** Writes item `i`'s value into column `j`; false for a value no column carries. */
+function put(
+  cols: Array<Float64Array | unknown[]>,
+  ints: boolean[],
+  j: number,
+  i: number,
+  value: unknown,
+): boolean {
+  let col = cols[j];
+  if (col instanceof Float64Array) {
+    if (typeof value === 'number') {
+      col[i] = value;
+      if (ints[j] && ((value | 0) !== value || (value === 0 && 1 / value < 0))) ints[j] = false;
+      return true;
+    }
+    // A column of numbers with something else in it goes on as a plain array.
+    const length = col.length;
+    col = cols[j] = Array.from(col.subarray(0, i));
+    col.length = length;
+  }
+  if (!isPrimitive(value)) return false;
+  col[i] = value;
+  return true;
 }
 
 /**

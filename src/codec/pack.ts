@@ -12,6 +12,9 @@
  *   row's start, one more than the rows;
  * - items all number[][]: `{ v, o, p }`, with `p` each item's first row in `o`.
  * - items all views of one buffer, of one type (see PackedViews): one copy of their range.
+ * - items all plain objects of one shape with primitive values: by column (pack-records.ts).
+ * The same forms carry such arrays anywhere in a call's arguments (packArg, revived by
+ * worker/revive-args.ts) and a task's result (packResult, ResultStatus.PACKED).
  * Rows and views packed for a map over thread workers carry `r`, room in the same shared
  * memory for the chunk's results (see resultsInRoom), so results that are all numbers come back
  * as a view of it too: a fresh typed array per chunk, allocated and cloned, costs more here
@@ -35,8 +38,8 @@ import { type SlabLease, slabLease } from './slabs.js';
 export const PACKED_ARG = '__spindlePacked';
 
 /**
- * An array in a call's arguments (or inside a map's items) packs from this many values: below
- * it, structured clone costs about what the wire form's fixed costs do.
+ * An array of numbers in a call's arguments (or inside a map's items) packs from this many
+ * values: below it, structured clone costs about what the wire form's fixed costs do.
  */
 export const PACK_ARG_MIN = 1024;
 
@@ -85,14 +88,15 @@ export function packItems(
 }
 
 /**
- * A number[], number[][] or number[][][] anywhere in a task's arguments, packed as a map chunk's
- * items are, or undefined for any other array (or one too small to pay); so is an array of
- * views of one buffer (a matrix's rows), as one copy of their range and offsets (pack-views.ts). Structured clone
- * spends ~100-180 ns on each double (the caller writes it, the worker makes a heap number of
- * it); packing and rebuilding cost ~10-25. With a call's slabs (threads, `submit` and `map`)
- * the values go into warm shared memory and cross by reference. The worker rebuilds plain
- * arrays before the task runs (worker/revive-args.ts); the same array twice in one call packs
- * once and arrives as one array. Rows that are one array twice arrive as two.
+ * An array anywhere in a task's arguments in a packed form, as a map chunk's items pack, or
+ * undefined when it is better cloned: a number[], number[][] or number[][][], an array of views
+ * of one buffer (one copy of their range and offsets, pack-views.ts), or records
+ * (pack-records.ts). Structured clone spends ~100-180 ns on each double (the caller writes it,
+ * the worker makes a heap number of it); packing and rebuilding cost ~10-25. With a call's
+ * slabs (threads, `submit` and `map`) numbers go into warm shared memory and cross by
+ * reference. The worker rebuilds the array before the task runs (worker/revive-args.ts); the
+ * same array twice in one call packs once and arrives as one array. Rows that are one array
+ * twice arrive as two.
  */
 export function packArg(array: unknown[], ctx: PrepareContext): PackedArg | undefined {
   const known = ctx.packed?.get(array);

@@ -30,7 +30,7 @@ export interface PrepareContext {
   spans?: Map<ArrayBufferLike, Span[]>;
   /** Set while preparing one task that carries an object with a wire form. */
   wireForms?: boolean;
-  /** Arrays of numbers packed in this call, by the array (see packArg); slabs may be held. */
+  /** Arrays packed in this call (numbers, views, records), by the array (see packArg). */
   packed?: Map<unknown[], PackedArg>;
   /**
    * Values cross by `v8.serialize` (processes) or another wire, not by `postMessage`: objects
