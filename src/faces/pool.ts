@@ -135,7 +135,7 @@ export class Pool {
       return future;
     }
     const lease = ctx?.lease;
-    // Slabs hold packed arrays of numbers (codec/pack.ts, packArg).
+    // A call that packed arrays (codec/pack.ts, packArg) may hold slabs.
     const slabs = ctx?.packed !== undefined;
     let sink: TaskSink = future;
     if (lease || slabs) {

@@ -27,7 +27,7 @@ export const ResultStatus = {
   OK: 0,
   /** the task threw; value is a WireError */
   ERROR: 1,
-  /** the task returned an array of numbers, sent packed (codec/pack.ts); resultValue rebuilds it */
+  /** the task returned an array of numbers or records, sent packed (codec/pack.ts, packResult); resultValue rebuilds it */
   PACKED: 2,
 } as const;
 
