@@ -51,6 +51,25 @@ describe('redis backend', { skip: redisSkip }, () => {
     assert.notEqual(out.pid, process.pid);
   });
 
+  test('arrays of numbers and records cross the cluster whole, both ways', async () => {
+    const numbers = Array.from({ length: 5000 }, (_, i) => (i === 3 ? -0 : i / 4));
+    const rows = Array.from({ length: 300 }, (_, r) => [r, -r, r / 2]);
+    const records = Array.from({ length: 500 }, (_, i) => ({
+      id: i,
+      name: `n${i}`,
+      ok: i % 2 === 0,
+    }));
+    for (const value of [numbers, rows, records]) {
+      const out = await pool.apply(tasks.echo, value);
+      assert.deepStrictEqual(out, { x: value, array: true, length: value.length });
+    }
+    const seen = await pool.map(tasks.echo, records);
+    assert.deepStrictEqual(
+      seen.map((o) => o.x),
+      records,
+    );
+  });
+
   test('many single submits all resolve', async () => {
     const futures = Array.from({ length: 500 }, (_, i) => pool.submit(tasks.cube, i));
     const out = await Promise.all(futures);
