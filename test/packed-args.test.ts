@@ -47,9 +47,15 @@ describe('arrays of numbers in arguments, packed', () => {
       [...ints(PACK_ARG_MIN), undefined],
       [...ints(PACK_ARG_MIN), 1n],
       [...ints(PACK_ARG_MIN), [1]],
+      [...ints(PACK_ARG_MIN), true],
       ['x', ...ints(PACK_ARG_MIN)],
     ])
       assert.equal(packArg(other, ctx()), undefined);
+    const flags = Array.from({ length: PACK_ARG_MIN }, (_, i) => i % 2 === 0);
+    const f = Object.values(packArg(flags, ctx())!)[0] as { f: Uint8Array };
+    assert.ok(f.f instanceof Uint8Array);
+    assert.deepStrictEqual(unpackItems(f), flags);
+    assert.equal(packArg([...flags, 0], ctx()), undefined);
     const holey = ints(PACK_ARG_MIN + 10);
     delete holey[PACK_ARG_MIN];
     assert.equal(packArg(holey, ctx()), undefined, 'a hole is left to structured clone');
@@ -103,6 +109,26 @@ describe('arrays of numbers crossing to thread workers', () => {
     ]);
     assert.equal(a, 2000);
     assert.ok(Object.is(b, -0));
+  });
+
+  test('booleans arrive as a plain array of booleans, and come back so', async () => {
+    const flags = Array.from({ length: 5000 }, (_, i) => i % 3 === 0);
+    assert.deepStrictEqual(await pool.apply(describeArray, flags), describeArray(flags));
+    const back = await pool.apply(
+      (n: number) => Array.from({ length: n }, (_, i) => i % 2 === 0),
+      3000,
+    );
+    assert.deepStrictEqual(
+      back,
+      Array.from({ length: 3000 }, (_, i) => i % 2 === 0),
+    );
+    for (const odd of [
+      [...flags, 1],
+      [...flags, null],
+      [...flags, 'true'],
+    ]) {
+      assert.deepStrictEqual(await pool.apply(describeArray, odd), describeArray(odd));
+    }
   });
 
   test('an array passed twice arrives as one array, as structured clone delivers it', async () => {

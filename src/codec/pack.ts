@@ -44,7 +44,7 @@ export const PACKED_ARG = '__spindlePacked';
 export const PACK_ARG_MIN = 1024;
 
 export interface PackedArg {
-  readonly [PACKED_ARG]: Packed;
+  readonly [PACKED_ARG]: PackedArray;
 }
 
 export { PACK_MIN_VALUES } from './pack-rows.js';
@@ -63,7 +63,15 @@ export interface PackedRows {
   readonly r?: Float64Array;
 }
 
+/** A boolean[]: one byte a value, 1 for true. */
+export interface PackedBooleans {
+  readonly f: Uint8Array;
+}
+
+/** What a map chunk's items pack as. */
 export type Packed = NumberArray | PackedRows | PackedViews | PackedRecords;
+/** What an array in a call's arguments or a result packs as: a chunk's forms, or booleans. */
+export type PackedArray = Packed | PackedBooleans;
 
 /**
  * A chunk's items in their packed form, or undefined when they are better cloned as they are.
@@ -106,16 +114,36 @@ export function packArg(array: unknown[], ctx: PrepareContext): PackedArg | unde
     ? packViews(array, ctx, { input: array, first: 0 })
     : typeof first === 'object' && first !== null && !Array.isArray(first)
       ? packRecords(array)
-      : packNumberArray(array, slabLease(ctx));
+      : typeof first === 'boolean'
+        ? packBooleans(array)
+        : packNumberArray(array, slabLease(ctx));
   if (!packed) return undefined;
   const wire = { [PACKED_ARG]: packed };
   (ctx.packed ??= new Map()).set(array, wire);
   return wire;
 }
 
-/** A task's result in packed form (ResultStatus.PACKED): arrays of numbers, or records. */
-export function packResult(value: unknown[]): NumberArray | PackedRows | PackedRecords | undefined {
-  return packNumberArray(value, undefined) ?? packRecords(value);
+/** A task's result in packed form (ResultStatus.PACKED): arrays of numbers or booleans, records. */
+export function packResult(value: unknown[]): PackedArray | undefined {
+  return typeof value[0] === 'boolean'
+    ? packBooleans(value)
+    : (packNumberArray(value, undefined) ?? packRecords(value));
+}
+
+/**
+ * A boolean[] of at least PACK_ARG_MIN values as bytes. Structured clone writes a tag a value
+ * and spindle's walk for views reads each one too; as bytes it is one copy.
+ */
+function packBooleans(array: unknown[]): PackedBooleans | undefined {
+  const n = array.length;
+  if (n < PACK_ARG_MIN) return undefined;
+  const f = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const x = array[i];
+    if (x === true) f[i] = 1;
+    else if (x !== false) return undefined;
+  }
+  return { f };
 }
 
 /**
@@ -192,8 +220,13 @@ export function unpackItems(payload: unknown): unknown[] {
   if (Array.isArray(payload)) return payload;
   if (payload instanceof Int32Array || payload instanceof Float64Array)
     return unpackResults(payload);
-  const packed = payload as PackedRows | PackedViews | PackedRecords;
+  const packed = payload as PackedRows | PackedViews | PackedRecords | PackedBooleans;
   if ('k' in packed) return unpackRecords(packed);
+  if ('f' in packed) {
+    const out = new Array<boolean>(packed.f.length);
+    for (let i = 0; i < out.length; i++) out[i] = packed.f[i] === 1;
+    return out;
+  }
   if ('t' in packed)
     return Array.from({ length: packed.n.length }, (_, i) => packedItem(packed, i));
   if (packed.p) return rebuildMatrices(packed.v, packed.o, packed.p);
