@@ -81,4 +81,62 @@ describe('scheduling never parks work behind a long call', () => {
       await pool.close();
     }
   });
+
+  test('with nothing learned yet, a call sent ahead behind a long one is taken back by the free worker', async () => {
+    const pool = new Pool({ workers: 2 });
+    try {
+      const id = (x: number) => x;
+      await Promise.all([pool.submit(id, 1), pool.submit(id, 2)]); // both workers up, spinFor untimed
+      const started = performance.now();
+      const long = pool.submit(spinFor, 1_500);
+      const finished: number[] = [];
+      const fast = [1, 1, 1].map((ms) =>
+        pool.submit(spinFor, ms).then(() => finished.push(performance.now() - started)),
+      );
+      await Promise.all(fast);
+      await long;
+      const longTook = performance.now() - started;
+      assert.ok(
+        Math.max(...finished) < longTook / 2,
+        `the fast calls finished after ${Math.max(...finished).toFixed(0)} ms, the long one after ${longTook.toFixed(0)} ms`,
+      );
+    } finally {
+      await pool.close();
+    }
+  });
+});
+
+describe('a worker never waits for the caller between long calls', () => {
+  test("the next call waits in the worker's port, so it starts while the caller's thread is blocked", async () => {
+    const pool = new Pool({ workers: 1 });
+    try {
+      await pool.submit(spinFor, 1); // the worker is up
+      /** Busy for `ms`, then the time it started, by the shared wall clock. */
+      const spinFrom = (ms: number) => {
+        const at = Date.now();
+        const end = at + ms;
+        while (Date.now() < end) {
+          // spin
+        }
+        return at;
+      };
+      const first = pool.submit(spinFrom, 100);
+      const second = pool.submit(spinFrom, 100);
+      await new Promise((resolve) => setTimeout(resolve, 20)); // both have been dispatched
+      // The caller's thread is blocked well past the first call's end: the second can start
+      // meanwhile only if it was already in the worker's port.
+      const blockedUntil = Date.now() + 1_000;
+      while (Date.now() < blockedUntil) {
+        // spin
+      }
+      const [a, b] = await Promise.all([first, second]);
+      assert.ok(a < b, 'the calls ran in the order they were submitted');
+      assert.ok(
+        b < blockedUntil,
+        `the second call started ${b - blockedUntil} ms after the caller's thread was free`,
+      );
+    } finally {
+      await pool.close();
+    }
+  });
 });

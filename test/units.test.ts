@@ -87,7 +87,7 @@ describe('adaptive batch sizing', () => {
 
 describe('crash blame', () => {
   const sink = { onStart() {}, onResult() {}, onError() {} };
-  const owner = { cancelQueued: () => false };
+  const owner = { cancelQueued: () => false, started: () => true };
   const spec = { id: 1, def: { t: 'm', url: 'file:///t.js', name: 't' }, label: 't', fn: () => 0 };
   const tasks = (n: number) =>
     Array.from({ length: n }, (_, i) => {

@@ -7,8 +7,11 @@ import { describe, RangeErrorWithHint, TypeErrorWithHint } from '../hints.js';
  *   PENDING ──start──> RUNNING ──settle──> FINISHED
  *      └──────cancel──────> CANCELLED
  *
- * A task is RUNNING from the moment it is handed to a worker (as Python marks a task running
- * when it enters a process pool's call queue). `cancel()` succeeds only while PENDING. A running
+ * A task is RUNNING once it is handed to a worker. One sent ahead to a thread, waiting in the
+ * worker's port behind the calls it runs, is reported as still pending (`running()` false) and
+ * `cancel()` takes it back; a backend that cannot take a task back (processes) counts it
+ * running once sent, as Python marks a task running when it enters a process pool's call
+ * queue. `cancel()` succeeds only while the task has not begun. A running
  * task stopped by an AbortSignal or a timeout ends FINISHED with that error, except that an
  * abort marks it CANCELLED, since cancellation is what happened. Settling happens once; later
  * settles are ignored. Waiters are woken before done-callbacks run, and both only after the
@@ -29,6 +32,8 @@ export interface TaskSink {
 /** The scheduler side of a future: withdrawing a task that has not started. */
 export interface Cancellable {
   cancelQueued(): boolean;
+  /** Whether the task, once handed to a worker, has begun there. */
+  started(): boolean;
 }
 
 /** The handle of one submitted task, in the manner of `concurrent.futures.Future`; await it. */
@@ -56,9 +61,9 @@ export class Future<R> implements PromiseLike<R>, TaskSink {
     return this.#state === 'FINISHED' || this.#state === 'CANCELLED';
   }
 
-  /** True while a worker holds the task. */
+  /** True while a worker runs the task (not while it waits in a worker's port to begin). */
   running(): boolean {
-    return this.#state === 'RUNNING';
+    return this.#state === 'RUNNING' && (this.#handle?.started() ?? true);
   }
 
   cancelled(): boolean {
@@ -71,8 +76,9 @@ export class Future<R> implements PromiseLike<R>, TaskSink {
    */
   cancel(): boolean {
     if (this.#state === 'CANCELLED') return true;
-    if (this.#state !== 'PENDING') return false;
-    if (this.#handle && !this.#handle.cancelQueued()) return false;
+    if (this.#state === 'FINISHED') return false;
+    // Sent ahead to a worker, a task may still be taken back until the worker begins it.
+    if (this.#handle ? !this.#handle.cancelQueued() : this.#state === 'RUNNING') return false;
     this.onError(new CancelledError('the future was cancelled before it started'), true);
     return true;
   }
@@ -137,7 +143,8 @@ export class Future<R> implements PromiseLike<R>, TaskSink {
   }
 
   get [Symbol.toStringTag](): string {
-    return `Future(${this.#state.toLowerCase()})`;
+    const state = this.#state === 'RUNNING' && !this.running() ? 'PENDING' : this.#state;
+    return `Future(${state.toLowerCase()})`;
   }
 
   /** @internal how the future ended, read without creating a promise (an unobserved failure must stay unobserved). */

@@ -19,8 +19,17 @@ export const MAX_BATCH = 4096;
 
 type Limits = Pick<SchedulerOptions, 'concurrency' | 'maxTasksPerWorker'>;
 
-/** Whether `slot` may take `task` (of estimated `cost` ms) now. */
-export function accepts(slot: Slot, task: Task, cost: number, limits: Limits): boolean {
+/**
+ * Whether `slot` may take `task` (of estimated `cost` ms) now. `grown`: the pool runs every
+ * worker it may, so no worker still to start would take a task left in the queue.
+ */
+export function accepts(
+  slot: Slot,
+  task: Task,
+  cost: number,
+  limits: Limits,
+  grown: boolean,
+): boolean {
   if (slot.state !== 'ready') return false;
   if (slot.inflight.size >= CLAIM_RING - 1) return false;
   if (slot.inflight.size > 0) {
@@ -35,12 +44,14 @@ export function accepts(slot: Slot, task: Task, cost: number, limits: Limits): b
     return task.timeout === undefined || slot.inflight.size === 0 || limits.concurrency > 1;
   }
   if (task.timeout !== undefined || slot.hasZombies) return false;
-  // A map's chunk is sized to 10-50 ms, so by cost alone none would ever wait in a worker's
-  // port: the worker then idled for each round trip through a caller busy preparing the next
-  // chunks (200,000 rows as views: 17-25 ms a worker per call). One chunk may wait behind the
-  // running one where a worker left idle at the end can take it back (claims: threads).
-  if (task.units > 1 && slot.inflight.size === limits.concurrency && slot.channel.claims)
-    return true;
+  // A task of more than PIPELINE_MS (a map's chunk, sized to 10-50 ms; a task not yet timed)
+  // would by cost alone never wait in a worker's port: the worker then idled for each round
+  // trip through the caller, and the caller's copy of its arguments (200,000 rows as views:
+  // 17-25 ms a worker per call; 5 MB of strings a task: ~1 ms each). One task may wait behind
+  // the running ones, as concurrent.futures queues one call ahead, where a worker left idle at
+  // the end can take it back (claims: threads). Not while the pool may grow: a task left in
+  // the queue is what starts the next worker.
+  if (grown && slot.inflight.size === limits.concurrency && slot.channel.claims) return true;
   return slot.inflightCost + cost <= PIPELINE_MS;
 }
 
@@ -63,12 +74,13 @@ export function pickSlot(
   task: Task,
   cost: number,
   limits: Limits,
+  grown: boolean,
 ): Slot | undefined {
   let best: Slot | undefined;
   let anyReady = false;
   for (const slot of slots) {
     if (slot.state === 'ready') anyReady = true;
-    if (!accepts(slot, task, cost, limits)) continue;
+    if (!accepts(slot, task, cost, limits, grown)) continue;
     if (
       !best ||
       slot.inflightCost < best.inflightCost ||

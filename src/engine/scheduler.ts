@@ -2,7 +2,7 @@ import type { Transferable } from '../codec/transferable.js';
 import { PoolClosedError, QueueFullError, TimeoutError } from '../errors.js';
 import type { TaskSpec } from '../tasks/types.js';
 import { pushTask, TaskKind } from '../wire/protocol.js';
-import { takeBack } from '../worker/claims.js';
+import { takeBack, waiting } from '../worker/claims.js';
 import type { TaskSink } from './future.js';
 import { abortReason, guard } from './guard.js';
 import { accepts, acceptsWhileStarting, BATCH_MS, MAX_BATCH, pickSlot } from './placement.js';
@@ -177,8 +177,13 @@ export class Scheduler extends WorkerEvents {
     return this.options.workers;
   }
 
+  /** Whether the pool runs every worker it may (see accepts). */
+  protected get grown(): boolean {
+    return this.slots.length >= this.options.workers;
+  }
+
   protected pickSlot(task: Task): Slot | undefined {
-    return pickSlot(this.slots, task, this.estimate(task), this.options);
+    return pickSlot(this.slots, task, this.estimate(task), this.options, this.grown);
   }
 
   protected sendBatch(slot: Slot): void {
@@ -187,6 +192,7 @@ export class Scheduler extends WorkerEvents {
     let defs: Array<[number, any]> | undefined;
     let transfer: Transferable[] | undefined;
     let batchCost = 0;
+    const grown = this.grown;
     const now = performance.now();
     while (tasks.length < MAX_BATCH) {
       const task = this.queue.peek();
@@ -196,7 +202,7 @@ export class Scheduler extends WorkerEvents {
       const takes =
         slot.state === 'starting'
           ? acceptsWhileStarting(slot, task, this.options)
-          : accepts(slot, task, cost, this.options);
+          : accepts(slot, task, cost, this.options, grown);
       if (!takes) break;
       this.queue.take();
       task.state = DISPATCHED;
@@ -269,6 +275,16 @@ export class Scheduler extends WorkerEvents {
       this.tally.cancelled++;
       this.stopRunning(task, reason, true);
     }
+  }
+
+  /**
+   * Whether a task handed to a worker has begun there: one sent ahead to a thread waits in its
+   * port until the worker claims it. A backend without claims counts a task begun once sent.
+   */
+  started(task: Task): boolean {
+    if (task.state !== DISPATCHED) return task.state === SETTLED;
+    const claims = task.slot?.channel.claims;
+    return !claims || task.sentAs < 0 || !waiting(claims, task.sentAs);
   }
 
   protected withdrawSent(task: Task): boolean {

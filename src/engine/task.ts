@@ -61,7 +61,7 @@ export class Task implements Cancellable {
   isolated = false;
 
   constructor(
-    readonly owner: { cancelQueued(task: Task): boolean },
+    readonly owner: { cancelQueued(task: Task): boolean; started(task: Task): boolean },
     readonly id: number,
     readonly spec: TaskSpec,
     readonly kind: number,
@@ -75,5 +75,9 @@ export class Task implements Cancellable {
 
   cancelQueued(): boolean {
     return this.owner.cancelQueued(this);
+  }
+
+  started(): boolean {
+    return this.owner.started(this);
   }
 }

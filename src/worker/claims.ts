@@ -36,6 +36,11 @@ export function takeBack(claims: Int32Array, seq: number): boolean {
   return Atomics.compareExchange(claims, seq % CLAIM_RING, m, m + TAKEN_BACK) === m;
 }
 
+/** The caller, to ask: true while the task waits, neither started nor taken back. */
+export function waiting(claims: Int32Array, seq: number): boolean {
+  return Atomics.load(claims, seq % CLAIM_RING) === mark(seq);
+}
+
 export function newClaims(): Int32Array {
   return new Int32Array(new SharedArrayBuffer(CLAIM_RING * Int32Array.BYTES_PER_ELEMENT));
 }
