@@ -108,4 +108,5 @@ export { Semaphore } from './sync/semaphore.js';
 export type { BlockingWaitOptions, CoordinationWaitOptions } from './sync/wait.js';
 export { defineTasks, inline } from './tasks/define.js';
 export { taskSignal } from './worker/runtime.js';
+export { transfer } from './worker/transfer.js';
 export { inWorker } from './worker/where.js';

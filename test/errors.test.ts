@@ -52,6 +52,28 @@ describe("a task's error is rebuilt in the caller", () => {
     assert.equal(error.line, 3);
   });
 
+  test('an error class derived from a built-in arrives as an instance of that built-in, under its own name', async () => {
+    const error = await pool
+      .apply(() => {
+        class BadInput extends TypeError {
+          field = 'age';
+        }
+        class WorseInput extends BadInput {}
+        const e = new WorseInput('age must be a number');
+        e.name = 'WorseInput';
+        throw e;
+      })
+      .catch((e) => e);
+    assert.ok(
+      error instanceof TypeError,
+      `arrived as ${Object.getPrototypeOf(error)?.constructor?.name}`,
+    );
+    assert.equal(error.name, 'WorseInput');
+    assert.equal(error.message, 'age must be a number');
+    assert.equal((error as TypeError & { field?: string }).field, 'age');
+    assert.ok(error.cause instanceof TypeError, 'the original, as the cause, too');
+  });
+
   test('a thrown non-error value arrives as it is', async () => {
     const thrown = await pool
       .apply(() => {

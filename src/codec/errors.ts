@@ -15,6 +15,11 @@ export interface WireError {
   readonly stack?: string;
   /** The class is a JavaScript built-in, so the caller can rebuild the same class. */
   readonly builtin?: boolean;
+  /**
+   * The built-in class the error's class derives from (`class BadInput extends TypeError`),
+   * so the caller's copy is an instance of it too (`instanceof TypeError`), under its own name.
+   */
+  readonly base?: string;
   readonly props?: Record<string, unknown>;
   readonly cause?: WireError | { readonly value: unknown };
   /** An AggregateError's `errors`, each as it crossed. */
@@ -52,6 +57,7 @@ export function serializeError(error: unknown, depth = 0): WireError {
 function serializeErrorObject(error: Error, depth: number): WireError {
   const ctor = read(() => error.constructor) as { name?: string } | undefined;
   const builtin = ctor !== undefined && BUILTINS[ctor.name ?? ''] === ctor;
+  const base = builtin ? undefined : builtinBase(error);
   const props = cloneableProps(error, SKIPPED_PROPS);
   let cause: WireError['cause'];
   const rawCause = read(() => ('cause' in error ? error.cause : undefined));
@@ -66,10 +72,23 @@ function serializeErrorObject(error: Error, depth: number): WireError {
     message: safeString(read(() => error.message) ?? ''),
     stack: stringOrUndefined(read(() => error.stack)),
     builtin,
+    base,
     props,
     cause,
     errors,
   };
+}
+
+/** The nearest built-in class above the error's own, other than Error, by name. */
+function builtinBase(error: Error): string | undefined {
+  return read(() => {
+    for (let p = Object.getPrototypeOf(error); p && p !== Error.prototype; ) {
+      const ctor = p.constructor as { name?: string } | undefined;
+      if (ctor && BUILTINS[ctor.name ?? ''] === ctor) return ctor.name;
+      p = Object.getPrototypeOf(p);
+    }
+    return undefined;
+  }) as string | undefined;
 }
 
 function serializeNested(value: unknown, depth: number): WireError | { value: unknown } {
@@ -198,8 +217,13 @@ function rebuildThrown(thrown: NonNullable<WireError['thrown']>): unknown {
   return Object.assign(Object.create(Named.prototype), value);
 }
 
+function builtinOf(wire: WireError): (new (message?: string) => Error) | undefined {
+  const name = wire.builtin ? wire.name : wire.base;
+  return name !== undefined && Object.hasOwn(BUILTINS, name) ? BUILTINS[name] : undefined;
+}
+
 function originalOf(wire: WireError): Error {
-  const Builtin = (wire.builtin && BUILTINS[wire.name]) || Error;
+  const Builtin = builtinOf(wire) ?? Error;
   const original =
     Builtin === BUILTINS.AggregateError
       ? new AggregateError([], wire.message)
@@ -224,7 +248,7 @@ function instantiate(wire: WireError): Error {
   if (typeof code === 'string' && code.startsWith('SPINDLE_')) {
     return rebuildSpindleError(wire, code);
   }
-  const Builtin = wire.builtin ? BUILTINS[wire.name] : undefined;
+  const Builtin = builtinOf(wire);
   if (Builtin === BUILTINS.AggregateError) return new AggregateError([], wire.message);
   return Builtin ? new Builtin(wire.message) : new Error(wire.message);
 }

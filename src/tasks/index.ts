@@ -8,5 +8,6 @@
  * @module spindle/tasks
  */
 export { taskSignal } from '../worker/runtime.js';
+export { transfer } from '../worker/transfer.js';
 export { inWorker } from '../worker/where.js';
 export { defineTasks, inline } from './define.js';

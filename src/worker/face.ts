@@ -27,6 +27,7 @@ export { Lock } from '../sync/lock.js';
 export { Semaphore } from '../sync/semaphore.js';
 export { defineTasks, inline } from '../tasks/define.js';
 export { taskSignal } from './runtime.js';
+export { transfer } from './transfer.js';
 export { inWorker } from './where.js';
 
 let index: typeof Index | undefined;

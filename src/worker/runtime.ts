@@ -1,6 +1,7 @@
 import type { EventLoopUtilization } from 'node:perf_hooks';
 import { serializeError } from '../codec/errors.js';
 import { packResult } from '../codec/pack.js';
+import type { Transferable } from '../codec/transferable.js';
 import { CancelledError, TimeoutError } from '../errors.js';
 import { adoptHolderId } from '../sync/holder.js';
 import type { TaskDef } from '../tasks/types.js';
@@ -34,9 +35,11 @@ import {
   unmarkRunning,
 } from './running-slots.js';
 import { beforeFirstResult } from './thread-script.js';
+import { takeTransfers } from './transfer.js';
 
 type AnyFn = (...args: any[]) => unknown;
-type Post = (message: FromWorker) => void;
+/** Sends a message to the caller; `transfer`: buffers that move with it (threads only). */
+type Post = (message: FromWorker, transfer?: Transferable[]) => void;
 
 /** Results are sent at least this often while a long batch runs, so the caller sees progress. */
 const FLUSH_EVERY_MS = 4;
@@ -77,6 +80,8 @@ export class WorkerRuntime {
   #running = 0;
   #limit = 1;
   #out: unknown[] = [];
+  /** Buffers the results in #out move with them (see transfer.ts). */
+  #transfer: Transferable[] | undefined;
   #lastFlush = 0;
   #lastHeapAt = Number.NEGATIVE_INFINITY;
   #busyMs = 0;
@@ -306,6 +311,12 @@ export class WorkerRuntime {
   #settle(id: number, status: number, value: unknown, ms: number): void {
     unmarkRunning(this.#runningIds, id);
     this.#busyMs += ms;
+    const moved = status === ResultStatus.OK ? takeTransfers(value) : undefined;
+    if (moved) {
+      (this.#transfer ??= []).push(...moved);
+      pushResult(this.#out, id, status, value, ms);
+      return;
+    }
     const packed =
       status === ResultStatus.OK && this.#packs && Array.isArray(value)
         ? packResult(value)
@@ -317,6 +328,8 @@ export class WorkerRuntime {
   #flush(): void {
     const results = this.#out;
     this.#out = [];
+    const transfer = this.#transfer && [...new Set(this.#transfer)];
+    this.#transfer = undefined;
     this.#lastFlush = now();
     const busyMs = this.#busyMs;
     this.#busyMs = 0;
@@ -340,8 +353,10 @@ export class WorkerRuntime {
     // Not after: a program that closes its pool on its first result would end the thread first.
     if (first) beforeFirstResult();
     try {
-      this.#post({ op: 'done', results, busyMs, load, heap });
+      this.#post({ op: 'done', results, busyMs, load, heap }, transfer);
     } catch {
+      // Copied instead of moved (a buffer Node will not move, one detached already): each
+      // result alone, so only one that cannot be sent at all fails, as its own task.
       postOneByOne(this.#post, results, busyMs, load, heap);
     }
     if (first) this.#lastElu = eventLoopUtilization();

@@ -39,7 +39,7 @@ export function startWorker(): void {
     const port = parentPort;
     adoptTsOnce(data.tsOnce);
     const runtime = new WorkerRuntime(
-      (message) => port.postMessage(message),
+      (message, transfer) => port.postMessage(message, transfer as never),
       data.running,
       data.claims,
     );

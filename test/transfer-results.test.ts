@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Pool, transfer } from '../src/index.js';
+import { tt } from './fixtures/transfer-tasks.js';
+
+/**
+ * transfer(): a task's result moved back to the caller instead of copied (Piscina's `move`).
+ * That it moved is seen where it left: the worker's own buffer is detached afterwards.
+ */
+describe('transfer() of results', () => {
+  test('a transferred result arrives whole, and the buffer it came from is left detached in the worker', async () => {
+    const pool = new Pool({ workers: 1 });
+    try {
+      const a = await pool.submit(tt.keepAndMove, 1000);
+      assert.ok(a instanceof Float64Array);
+      assert.equal(a.length, 1000);
+      assert.equal(a[999], 1000);
+      assert.ok(a.buffer instanceof ArrayBuffer);
+      assert.equal(await pool.submit(tt.keptBytes), 0, 'the worker no longer holds the bytes');
+      const big = await pool.submit(tt.filled, 2_000_000, 0.5);
+      assert.equal(big.length, 2_000_000);
+      assert.equal(big[1_999_999], 0.5);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('without transfer() the worker keeps its buffer (a result is copied)', async () => {
+    const pool = new Pool({ workers: 1 });
+    try {
+      const copy = await pool.submit((n: number) => new Float64Array(n).fill(2), 10);
+      assert.equal(copy[9], 2);
+      await pool.submit(tt.keepAndMove, 10);
+      assert.equal(await pool.submit(tt.keptBytes), 0);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('moving a buffer a second time fails that task with a TypeError that says why; the worker goes on', async () => {
+    const pool = new Pool({ workers: 1 });
+    try {
+      await pool.submit(tt.keepAndMove, 10);
+      await assert.rejects(pool.submit(tt.moveAgain), (e: Error) => {
+        assert.ok(e instanceof TypeError);
+        assert.match(e.message, /moved already/);
+        return true;
+      });
+      assert.equal((await pool.submit(tt.filled, 3, 1))[2], 1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('every result of a map can be transferred, and an async task can transfer too', async () => {
+    const pool = new Pool({ workers: 2 });
+    try {
+      const out = await pool.map(
+        tt.sized,
+        Array.from({ length: 40 }, (_, i) => i + 1),
+        { chunksize: 7 },
+      );
+      assert.equal(out.length, 40);
+      out.forEach((a, i) => {
+        assert.ok(a instanceof Float64Array);
+        assert.equal(a.length, i + 1);
+        assert.equal(a[i], i + 1);
+      });
+      const starred = await pool.starmap(tt.filled, [
+        [3, 9],
+        [2, 8],
+      ]);
+      assert.deepEqual(
+        starred.map((a) => [...a]),
+        [
+          [9, 9, 9],
+          [8, 8],
+        ],
+      );
+      assert.deepEqual([...(await pool.submit(tt.later, 2))], [7, 7]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('without a list, the buffers under the value move: in arrays and plain objects, each once', async () => {
+    const pool = new Pool({ workers: 1 });
+    try {
+      const r = await pool.submit(tt.nested, 16);
+      assert.equal(r.meta, 'x');
+      assert.deepEqual(
+        r.parts.map((p) => p[0]),
+        [1, 2],
+      );
+      assert.ok(r.raw instanceof ArrayBuffer);
+      assert.equal(r.raw.byteLength, 16);
+      const [whole, tail] = await pool.submit(tt.sameTwice, 4);
+      assert.equal(whole.buffer, tail.buffer, 'two views of one buffer still share it');
+      assert.deepEqual([...tail], [3, 3, 3]);
+      const listed = await pool.submit(tt.listed, 8);
+      assert.deepEqual([listed.a[0], listed.b[0]], [1, 2]);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test("a buffer Node will not move (a Buffer from Node's shared pool) is copied instead", async () => {
+    const pool = new Pool({ workers: 1 });
+    try {
+      const bytes = await pool.submit(tt.pooled, 'hello');
+      assert.equal(Buffer.from(bytes).toString(), 'hello');
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('bad input to transfer() fails the task with a TypeError that says what to pass', async () => {
+    const pool = new Pool({ workers: 1 });
+    try {
+      const cases: Array<[string, RegExp]> = [
+        ['number', /needs the object/],
+        ['shared', /SharedArrayBuffer, which is shared/],
+        ['string', /cannot be moved/],
+        ['none', /found no ArrayBuffer/],
+        ['list', /must be an array/],
+      ];
+      for (const [what, message] of cases) {
+        await assert.rejects(pool.submit(tt.refused, what), (e: Error) => {
+          assert.ok(e instanceof TypeError, `${what}: ${e}`);
+          assert.match(e.message, message);
+          return true;
+        });
+      }
+      assert.throws(() => transfer(null as never), /needs the object/);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  for (const backend of ['processes', 'inline'] as const) {
+    test(`on the ${backend} backend a transferred result arrives as a result does there`, async () => {
+      const pool = new Pool({ workers: 1, backend });
+      try {
+        const a = await pool.submit(tt.filled, 5, 4);
+        assert.ok(a instanceof Float64Array);
+        assert.deepEqual([...a], [4, 4, 4, 4, 4]);
+        const out = await pool.map(tt.sized, [1, 2]);
+        assert.deepEqual(
+          out.map((x) => x.length),
+          [1, 2],
+        );
+      } finally {
+        await pool.close();
+      }
+    });
+  }
+});
