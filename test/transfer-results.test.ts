@@ -137,6 +137,32 @@ describe('transfer() of results', () => {
     }
   });
 
+  test("an argument passed as transfer(buf) moves to the worker: the caller's buffer is left detached", async () => {
+    const pool = new Pool({ workers: 1 });
+    try {
+      const small = new Float64Array(10).fill(2);
+      assert.equal(await pool.submit(tt.sum, transfer(small)), 20);
+      assert.equal(small.byteLength, 0, 'moved, not copied');
+      // Over maxNbytes, a marked array is moved rather than auto-shared.
+      const big = new Float64Array(500_000).fill(1);
+      assert.deepEqual(await pool.apply(tt.describe, transfer(big)), [500_000, 'ArrayBuffer']);
+      assert.equal(big.byteLength, 0);
+      const kept = new Float64Array(500_000).fill(1);
+      assert.deepEqual(await pool.apply(tt.describe, kept), [500_000, 'SharedArrayBuffer']);
+      assert.equal(kept.byteLength, 4_000_000, 'unmarked, the caller keeps its array');
+      const a = new Uint8Array(4).fill(1);
+      const b = new Uint8Array(4).fill(2);
+      assert.equal(
+        await pool.submitWith({ transfer: [a.buffer] }, tt.sumBoth, a, transfer(b)),
+        12,
+        'the option and the marks combine',
+      );
+      assert.equal(a.byteLength + b.byteLength, 0);
+    } finally {
+      await pool.close();
+    }
+  });
+
   for (const backend of ['processes', 'inline'] as const) {
     test(`on the ${backend} backend a transferred result arrives as a result does there`, async () => {
       const pool = new Pool({ workers: 1, backend });

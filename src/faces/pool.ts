@@ -16,6 +16,7 @@ import { announcePool } from '../observe/registry.js';
 import type { Dashboard, DashboardOptions } from '../observe/server.js';
 import { taskSpec } from '../tasks/define.js';
 import type { TaskSpec } from '../tasks/types.js';
+import { movedIn } from '../worker/transfer.js';
 import type { SettledItem } from './feed-plan.js';
 import type { Feeder } from './feeder.js';
 import { runGraph } from './graph/run.js';
@@ -24,7 +25,13 @@ import { type MapOptions, mapFeeder } from './map.js';
 import { earlyThreads, type PoolOptions, resolvePoolOptions } from './pool-config.js';
 import { progressReporter } from './progress.js';
 import { checkRunsOn } from './refusals.js';
-import { checkOptionsObject, checkSignal, checkTransfer, optionalMs } from './validate.js';
+import {
+  checkOptionsObject,
+  checkSignal,
+  checkTransfer,
+  optionalMs,
+  withMoved,
+} from './validate.js';
 
 type AnyTask = (...args: any[]) => any;
 /** A task `map` can call with one item: any parameters after the first are optional. */
@@ -118,7 +125,7 @@ export class Pool {
     );
     const signal = checkSignal(checked.signal);
     const timeout = optionalMs(checked.timeout, 'timeout');
-    const transfer = checkTransfer(checked.transfer);
+    const transfer = withMoved(checkTransfer(checked.transfer), movedIn(args));
     const spec = this.#spec(task);
     const future = new Future<Result<F>>();
     const ctx = this.#prepareContext(transfer, true);

@@ -77,3 +77,13 @@ export function checkTransfer(value: unknown): Transferable[] | undefined {
   }
   return value as Transferable[];
 }
+
+/** A call's transfer list and the buffers its arguments were marked to move with (transfer()). */
+export function withMoved(
+  list: Transferable[] | undefined,
+  moved: Transferable[] | undefined,
+): Transferable[] | undefined {
+  if (!moved) return list;
+  if (!list) return [...new Set(moved)];
+  return [...new Set([...list, ...moved])];
+}

@@ -26,12 +26,14 @@ const registry: Registry = ((globalThis as any)[REGISTRY] ??= {
 const MAX_FOUND = 10_000;
 
 /**
- * Marks a task's result to be moved back to the caller rather than copied: the ArrayBuffers in
- * `list` (or, without one, those under `value`'s typed arrays, DataViews and ArrayBuffers, in
- * arrays and plain objects) change owner, and become unusable in the worker once the result is
- * sent. Return it from the task: `return transfer(pixels)`. It works on the result itself and
- * on the items of an array result (so on each result of a `map`); on the processes, cluster and
- * inline backends the result is copied or passed as usual. Returns `value`.
+ * Marks a value to be moved rather than copied: the ArrayBuffers in `list` (or, without one,
+ * those under `value`'s typed arrays, DataViews and ArrayBuffers, in arrays and plain objects)
+ * change owner, and become unusable where they were once the value is sent. In a task, return
+ * it: `return transfer(pixels)`; it works on the result itself and on the items of an array
+ * result (so on each result of a `map`). In the caller, pass it as an argument of `submit`,
+ * `apply` or `submitWith` (as their `transfer` option does): `pool.submit(task, transfer(buf))`.
+ * On the processes, cluster and inline backends the value is copied or passed as usual.
+ * Returns `value`.
  */
 export function transfer<T extends object>(value: T, list?: readonly unknown[]): T {
   if (value === null || typeof value !== 'object') {
@@ -68,6 +70,17 @@ export function takeTransfers(value: unknown): Transferable[] | undefined {
     const buffers = take(item);
     if (buffers) (all ??= []).push(...buffers);
     if (registry.pending === 0) break;
+  }
+  return all;
+}
+
+/** The buffers noted for a call's arguments (each, or an item of an array argument). */
+export function movedIn(args: readonly unknown[]): Transferable[] | undefined {
+  if (registry.pending === 0) return undefined;
+  let all: Transferable[] | undefined;
+  for (const arg of args) {
+    const buffers = takeTransfers(arg);
+    if (buffers) (all ??= []).push(...buffers);
   }
   return all;
 }
