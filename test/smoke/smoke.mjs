@@ -1,8 +1,9 @@
 // A few seconds per runtime: each backend starts workers, runs module and inline tasks, moves
-// a typed array, and closes. Run by .ci/run under Node 22, Node 24, Bun and Deno:
+// typed arrays (copied and transferred, both ways), and closes. Run by .ci/run under Node 22,
+// Node 24, Bun and Deno:
 //   <runtime> test/smoke/smoke.mjs        (deno: deno run -A test/smoke/smoke.mjs)
 // Prints one line per backend and exits 1 if one that this runtime supports failed.
-import { Pool } from 'spindle';
+import { Pool, transfer } from 'spindle';
 import { tasks } from './tasks.mjs';
 
 const runtime =
@@ -30,6 +31,14 @@ async function check(backend) {
     if (inline.join() !== '2,3,4') throw new Error(`an inline task gave ${inline}`);
     const sum = await pool.submit(tasks.sum, new Uint8Array([1, 2, 3, 250]));
     if (sum !== 256) throw new Error(`a typed array summed to ${sum}`);
+    const moved = await pool.submit(tasks.moved, 3);
+    if (!(moved instanceof Float64Array) || moved.join() !== '3,3,3')
+      throw new Error(`a transferred result arrived as ${moved}`);
+    const arg = new Uint8Array([1, 2, 3, 250]);
+    if ((await pool.submit(tasks.sum, transfer(arg))) !== 256)
+      throw new Error('a transferred argument did not arrive whole');
+    if (backend === 'threads' && arg.byteLength !== 0)
+      throw new Error('a transferred argument was copied, not moved');
     const nested = await pool.submit(tasks.nested, [2, 3]);
     if (!nested.isPool || nested.cubes.join() !== '8,27')
       throw new Error(`a pool nested in a task gave ${JSON.stringify(nested)}`);
