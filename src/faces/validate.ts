@@ -83,7 +83,5 @@ export function withMoved(
   list: Transferable[] | undefined,
   moved: Transferable[] | undefined,
 ): Transferable[] | undefined {
-  if (!moved) return list;
-  if (!list) return [...new Set(moved)];
-  return [...new Set([...list, ...moved])];
+  return moved ? [...new Set([...(list ?? []), ...moved])] : list;
 }
