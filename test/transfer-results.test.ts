@@ -132,6 +132,8 @@ describe('transfer() of results', () => {
         });
       }
       assert.throws(() => transfer(null as never), /needs the object/);
+      const plain = { a: 1 };
+      assert.equal(transfer(plain, []), plain, 'an empty list (a computed one) moves nothing');
     } finally {
       await pool.close();
     }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { type Future, inline, Pool } from '../src/index.js';
+import { type Future, inline, Pool, transfer } from '../src/index.js';
 import { tasks } from './fixtures/tasks.js';
 
 type Equal<A, B> =
@@ -59,6 +59,21 @@ test('wrong argument types are compile errors', async () => {
     void pool.map(tasks.add, [1, 2]);
     // @ts-expect-error the same for the lazy faces
     void pool.imapUnordered(tasks.add, [1, 2]);
+  };
+  assert.equal(typeof wrong, 'function');
+});
+
+test('transfer() keeps the type of what it marks, and takes only objects', async () => {
+  const bytes = transfer(new Uint8Array([1, 2]));
+  expectType<Equal<typeof bytes, Uint8Array<ArrayBuffer>>>(true);
+  const record = transfer({ a: new Float64Array(1), n: 1 }, []);
+  expectType<Equal<typeof record, { a: Float64Array<ArrayBuffer>; n: number }>>(true);
+  const summed = pool.submit((b: Uint8Array) => b[0] + b[1], transfer(new Uint8Array([3, 4])));
+  expectType<Equal<typeof summed, Future<number>>>(true);
+  assert.equal(await summed, 7);
+  const wrong = () => {
+    // @ts-expect-error a number has no buffers to move
+    transfer(5);
   };
   assert.equal(typeof wrong, 'function');
 });

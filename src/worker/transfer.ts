@@ -32,8 +32,8 @@ const MAX_FOUND = 10_000;
  * it: `return transfer(pixels)`; it works on the result itself and on the items of an array
  * result (so on each result of a `map`). In the caller, pass it as an argument of `submit`,
  * `apply` or `submitWith` (as their `transfer` option does): `pool.submit(task, transfer(buf))`.
- * On the processes, cluster and inline backends the value is copied or passed as usual.
- * Returns `value`.
+ * On the processes, cluster and inline backends the value is copied or passed as usual. An
+ * empty `list` moves nothing; no list and no buffer found is a TypeError. Returns `value`.
  */
 export function transfer<T extends object>(value: T, list?: readonly unknown[]): T {
   if (value === null || typeof value !== 'object') {
@@ -43,6 +43,7 @@ export function transfer<T extends object>(value: T, list?: readonly unknown[]):
     );
   }
   const buffers = checkAttached(list === undefined ? found(value) : listed(list));
+  if (buffers.length === 0 && list !== undefined) return value; // a computed list, empty
   if (buffers.length === 0) {
     throw new TypeErrorWithHint(
       `transfer() found no ArrayBuffer to move in ${describe(value)}`,
