@@ -53,6 +53,12 @@ const SHAPES = {
     list: 'rowSums',
     item: 'rowSum',
   },
+  'views 100K × 16, each its own buffer': {
+    make: () =>
+      Array.from({ length: 100_000 }, (_, r) => new Float64Array(16).map((_, i) => r + i * 0.5)),
+    list: 'rowSums',
+    item: 'rowSum',
+  },
   'strings 2M of 8 chars': {
     make: () =>
       Array.from({ length: 2e6 }, (_, i) => `ab${(i % 100000).toString(36).padStart(6, 'x')}`),

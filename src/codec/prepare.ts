@@ -249,8 +249,14 @@ function typedArrayConstructor(view: View): ViewCtor {
   return (globalThis as any)[tag];
 }
 
+/**
+ * Read once: Node's `Buffer` global is a getter (~100 ns a read), and an argument holding
+ * 100,000 small typed arrays asked for it twice a view.
+ */
+const NodeBuffer = typeof Buffer !== 'undefined' ? Buffer : undefined;
+
 function isNodeBuffer(view: View): boolean {
-  return typeof Buffer !== 'undefined' && Buffer.isBuffer(view);
+  return NodeBuffer?.isBuffer(view) === true;
 }
 
 /** A few probes for holes: a dense array has none, a sparse one of huge length has many. */
