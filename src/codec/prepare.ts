@@ -76,7 +76,9 @@ function prepareAny(value: unknown, ctx: PrepareContext, depth: number, packs = 
         spanned = true;
         shareSpans(value, i, ctx, copiedAlone);
       }
-      const prepared = prepareAny(item, ctx, depth + 1);
+      const prepared = ArrayBuffer.isView(item)
+        ? prepareView(item, ctx)
+        : prepareAny(item, ctx, depth + 1);
       if (prepared !== item) (out ??= sparse ? sparseCopy(value) : value.slice())[i] = prepared;
     };
     if (sparse) {
@@ -171,10 +173,11 @@ function prepareView(view: View, ctx: PrepareContext): unknown {
 /** True for a view prepareView would copy into its own new ArrayBuffer. */
 function copiedAlone(view: View, ctx: PrepareContext): boolean {
   const buffer = view.buffer;
+  // The common answer first: a view of its whole buffer crosses as it is.
+  if (view.byteLength === buffer.byteLength && !isNodeBuffer(view)) return false;
   if (ctx.transfer?.has(buffer)) return false;
   if (typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer) return false;
-  if (ctx.maxNbytes !== undefined && view.byteLength > ctx.maxNbytes) return false;
-  return view.byteLength !== buffer.byteLength || isNodeBuffer(view);
+  return ctx.maxNbytes === undefined || view.byteLength <= ctx.maxNbytes;
 }
 
 function shareView(view: View, ctx: PrepareContext): unknown {
