@@ -98,7 +98,8 @@ function isPrimitive(value: unknown): boolean {
   return type === 'object' ? value === null : type !== 'function' && type !== 'symbol';
 }
 
-function isPlain(value: unknown): boolean {
+/** A plain object (its prototype Object.prototype or null), not an array. */
+export function isPlain(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;

@@ -312,13 +312,10 @@ export class WorkerRuntime {
     unmarkRunning(this.#runningIds, id);
     this.#busyMs += ms;
     const moved = status === ResultStatus.OK ? takeTransfers(value) : undefined;
-    if (moved) {
-      (this.#transfer ??= []).push(...moved);
-      pushResult(this.#out, id, status, value, ms);
-      return;
-    }
+    if (moved) (this.#transfer ??= []).push(...moved);
+    // A result whose buffers move goes as it is: they are the point of it.
     const packed =
-      status === ResultStatus.OK && this.#packs && Array.isArray(value)
+      status === ResultStatus.OK && !moved && this.#packs && Array.isArray(value)
         ? packResult(value)
         : undefined;
     if (packed) pushResult(this.#out, id, ResultStatus.PACKED, packed, ms);

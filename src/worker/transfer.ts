@@ -1,3 +1,4 @@
+import { isPlain } from '../codec/pack-records.js';
 import type { Transferable } from '../codec/transferable.js';
 import { describe, TypeErrorWithHint } from '../hints.js';
 
@@ -164,11 +165,6 @@ function found(value: object): Transferable[] {
   };
   visit(value);
   return [...out];
-}
-
-function isPlain(x: object): boolean {
-  const proto = Object.getPrototypeOf(x);
-  return proto === Object.prototype || proto === null;
 }
 
 function isPort(x: unknown): boolean {
