@@ -71,6 +71,49 @@ const SHAPES = {
     list: 'texts',
     item: 'text',
   },
+  'records 400K nested {id, tags: string[], pos: number[]}': {
+    make: () =>
+      Array.from({ length: 4e5 }, (_, i) => ({
+        id: i,
+        tags: [`t${i % 50}`, 'x', `k${i % 7}`],
+        pos: [i % 100, (i % 7) * 0.5],
+      })),
+    list: 'nesteds',
+    item: 'nested',
+  },
+  'rows 200K × 8 strings (string[][], a parsed CSV)': {
+    make: () =>
+      Array.from({ length: 2e5 }, (_, r) =>
+        Array.from({ length: 8 }, (_, c) => `${r}-${c}-${'v'.repeat(r % 9)}`),
+      ),
+    list: 'cellRows',
+    item: 'cells',
+  },
+  'strings 1M non-ASCII of ~12 chars': {
+    make: () => Array.from({ length: 1e6 }, (_, i) => `naïve-中文-${i % 9973}`),
+    list: 'texts',
+    item: 'text',
+  },
+  'bigints 1M': {
+    make: () => Array.from({ length: 1e6 }, (_, i) => BigInt(i) * 1_000_003n),
+    list: 'bigints',
+  },
+  'dates 1M': {
+    make: () => Array.from({ length: 1e6 }, (_, i) => new Date(1.7e12 + i * 1000)),
+    list: 'dates',
+  },
+  'numbers 4M with nulls (number | null)[]': {
+    make: () => Array.from({ length: 4e6 }, (_, i) => (i % 10 === 0 ? null : i * 0.5)),
+    list: 'squares',
+  },
+  'Float32Array 20M (typed, whole slices)': {
+    make: () => new Float32Array(2e7).map((_, i) => i % 1000),
+    list: 'typedSum',
+  },
+  'Uint8Array 64 MB (typed, whole slices)': {
+    make: () => new Uint8Array(64 << 20).map((_, i) => i & 255),
+    list: 'typedSum',
+  },
   'booleans 8M': {
     make: () => Array.from({ length: 8e6 }, (_, i) => i % 3 === 0),
     list: 'trues',

@@ -114,3 +114,40 @@ export function trues(list) {
   for (let i = 0; i < list.length; i++) if (list[i]) n++;
   return n;
 }
+/** Nested records: a string list and a number pair in each. */
+export function nested(o) {
+  return o.tags.length + o.tags[0].length + o.pos[0] * o.pos[1];
+}
+export function nesteds(list) {
+  let s = 0;
+  for (let i = 0; i < list.length; i++) s += nested(list[i]);
+  return s;
+}
+/** Rows of strings (a parsed CSV): the total length of the cells. */
+export function cells(row) {
+  let s = 0;
+  for (let i = 0; i < row.length; i++) s += row[i].length;
+  return s;
+}
+export function cellRows(rows) {
+  let s = 0;
+  for (let r = 0; r < rows.length; r++) s += cells(rows[r]);
+  return s;
+}
+/** BigInts, Dates: one read a value. */
+export function bigints(list) {
+  let s = 0;
+  for (let i = 0; i < list.length; i++) s += Number(list[i] & 1023n);
+  return s;
+}
+export function dates(list) {
+  let s = 0;
+  for (let i = 0; i < list.length; i++) s += list[i].getTime() % 1000;
+  return s;
+}
+/** A whole typed array of any kind: the sum of its values. */
+export function typedSum(a) {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i];
+  return s;
+}

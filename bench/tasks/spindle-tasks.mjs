@@ -3,8 +3,14 @@
 // holds these modules, so the task module adds almost nothing to a worker's start.
 import { defineTasks, transfer } from '../../dist/tasks/index.js';
 import {
+  bigints,
   burn,
+  cellRows,
+  cells,
+  dates,
   identity,
+  nested,
+  nesteds,
   record,
   records,
   rowSum,
@@ -14,6 +20,7 @@ import {
   text,
   texts,
   trues,
+  typedSum,
   w3,
   w3chunk,
   words,
@@ -39,4 +46,11 @@ export const tasks = defineTasks(import.meta.url, {
   rowSum,
   rowSums,
   trues,
+  nested,
+  nesteds,
+  cells,
+  cellRows,
+  bigints,
+  dates,
+  typedSum,
 });

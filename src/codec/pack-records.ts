@@ -8,28 +8,49 @@
  *
  * Packed only when every item is a plain object (or of null prototype: structured clone gives
  * those Object.prototype too) with the same own enumerable keys in the same order, at most
- * MAX_KEYS of them, none `__proto__`, and every value a primitive; anything else, an object
- * value included, is left to structured clone. The same object twice arrives as two.
+ * MAX_KEYS of them, none `__proto__`, and every value, key by key, either a primitive, an
+ * array of primitives, or (to MAX_NESTING levels) a plain object of one shape packed the same
+ * way: JSON's usual `{ id, tags: [...], address: { city, zip } }`. Arrays of numbers in a
+ * column go as packed rows. Anything else (a Date, a view, a key that is an object in one
+ * record and null in another) is left to structured clone, whole array at once. The same
+ * object or array twice arrives as two, and an inner array of numbers loses named properties.
  */
-import type { NumberArray } from './pack.js';
+import type { NumberArray, PackedRows } from './pack.js';
+import { packRows, rebuildRows } from './pack-rows.js';
 
 export interface PackedRecords {
   /** The keys, in the objects' order. */
   readonly k: string[];
-  /** One column a key: all numbers as an Int32Array or Float64Array, else a plain array. */
-  readonly c: Array<NumberArray | unknown[]>;
+  /** One column a key (see Column). */
+  readonly c: Column[];
   /** How many objects. */
   readonly n: number;
 }
+
+/**
+ * A key's values: all numbers as an Int32Array or Float64Array; other primitives, or arrays of
+ * primitives, as a plain array; objects of one shape as records themselves; number[] values as
+ * packed rows.
+ */
+type Column = NumberArray | unknown[] | PackedRecords | PackedRows;
 
 /** Objects in an array, at least, to pack: below it the columns' fixed costs outweigh it. */
 export const RECORDS_MIN = 32;
 /** Keys of a shape, at most: one object literal is compiled per shape in a worker. */
 const MAX_KEYS = 64;
+/** Levels of objects inside objects that pack by column. */
+const MAX_NESTING = 4;
+/** Items of an array inside a record, at most, that are checked one by one (a hole reads as undefined). */
+const MAX_INNER_ITEMS = 4096;
 const EMPTY = {};
 
+const NUMBERS = 0;
+const PRIMITIVES = 1;
+const OBJECTS = 2;
+const ARRAYS = 3;
+
 /** The items by column, or undefined when they are not records of one shape (see above). */
-export function packRecords(items: unknown[]): PackedRecords | undefined {
+export function packRecords(items: unknown[], nesting = 0): PackedRecords | undefined {
   const n = items.length;
   if (n < RECORDS_MIN || !isPlain(items[0])) return undefined;
   // Keys inherited from a polluted Object.prototype would come out of for...in too.
@@ -37,62 +58,97 @@ export function packRecords(items: unknown[]): PackedRecords | undefined {
   const keys = Object.keys(items[0] as object);
   const k = keys.length;
   if (k === 0 || k > MAX_KEYS || keys.includes('__proto__')) return undefined;
-  // The first object's values, read once (a getter runs once, as under structured clone):
-  // objects that nest others (JSON's usual shape) are told here, before any column is made.
+  // The first object's values, read once (a getter runs once, as under structured clone), tell
+  // each column's kind before any is made.
   const first = items[0] as Record<string, unknown>;
   const head = keys.map((key) => first[key]);
-  if (!head.every(isPrimitive)) return undefined;
-  const cols: Array<Float64Array | unknown[]> = head.map((v) =>
-    typeof v === 'number' ? new Float64Array(n) : new Array(n),
+  const kinds = head.map((v) => kindOf(v, nesting));
+  if (kinds.includes(-1)) return undefined;
+  const cols: Array<Float64Array | unknown[]> = kinds.map((kind) =>
+    kind === NUMBERS ? new Float64Array(n) : new Array(n),
   );
-  const ints = head.map((v) => typeof v === 'number');
-  for (let j = 0; j < k; j++) put(cols, ints, j, 0, head[j]);
+  const ints = kinds.map((kind) => kind === NUMBERS);
+  for (let j = 0; j < k; j++) if (!put(cols, kinds, ints, j, 0, head[j])) return undefined;
   for (let i = 1; i < n; i++) {
     const item = items[i];
     if (!isPlain(item)) return undefined;
     let j = 0;
     for (const key in item as object) {
       if (j === k || key !== keys[j]) return undefined;
-      if (!put(cols, ints, j, i, (item as Record<string, unknown>)[key])) return undefined;
+      if (!put(cols, kinds, ints, j, i, (item as Record<string, unknown>)[key])) return undefined;
       j++;
     }
     if (j !== k) return undefined;
   }
-  const c = cols.map((col, j) =>
-    col instanceof Float64Array && ints[j] ? Int32Array.from(col) : col,
-  );
+  const c = new Array<Column>(k);
+  for (let j = 0; j < k; j++) {
+    const col = cols[j];
+    if (kinds[j] === OBJECTS) {
+      const inner = packRecords(col as unknown[], nesting + 1);
+      if (!inner) return undefined;
+      c[j] = inner;
+    } else if (kinds[j] === ARRAYS) c[j] = packRows(col as unknown[][], undefined, false) ?? col;
+    else c[j] = col instanceof Float64Array && ints[j] ? Int32Array.from(col) : col;
+  }
   return { k: keys, c, n };
 }
 
-/** Writes item `i`'s value into column `j`; false for a value no column carries. */
+/**
+ * A column's kind from its first value; -1 for a value no column carries: a class instance,
+ * a view or an object nested too deep is left to structured clone with the rest (it may need
+ * preparing), as are a function and a symbol, which clone refuses, so the refusal reads the same.
+ */
+function kindOf(value: unknown, nesting: number): number {
+  if (typeof value === 'number') return NUMBERS;
+  if (isPrimitive(value)) return PRIMITIVES;
+  if (Array.isArray(value)) return primitivesOnly(value) ? ARRAYS : -1;
+  return nesting < MAX_NESTING && isPlain(value) ? OBJECTS : -1;
+}
+
+/** Writes item `i`'s value into column `j`; false for a value the column cannot carry. */
 function put(
   cols: Array<Float64Array | unknown[]>,
+  kinds: number[],
   ints: boolean[],
   j: number,
   i: number,
   value: unknown,
 ): boolean {
+  const kind = kinds[j];
   let col = cols[j];
-  if (col instanceof Float64Array) {
+  if (kind === NUMBERS) {
     if (typeof value === 'number') {
-      col[i] = value;
+      (col as Float64Array)[i] = value;
       if (ints[j] && ((value | 0) !== value || (value === 0 && 1 / value < 0))) ints[j] = false;
       return true;
     }
     // A column of numbers with something else in it goes on as a plain array.
     const length = col.length;
-    col = cols[j] = Array.from(col.subarray(0, i));
+    col = cols[j] = Array.from((col as Float64Array).subarray(0, i));
     col.length = length;
+    kinds[j] = PRIMITIVES;
+  } else if (kind === OBJECTS) {
+    if (!isPlain(value)) return false;
+    (col as unknown[])[i] = value;
+    return true;
+  } else if (kind === ARRAYS) {
+    if (!Array.isArray(value) || !primitivesOnly(value)) return false;
+    (col as unknown[])[i] = value;
+    return true;
   }
   if (!isPrimitive(value)) return false;
-  col[i] = value;
+  (col as unknown[])[i] = value;
   return true;
 }
 
-/**
- * A value a column carries. An object is left to structured clone with the rest (it may need
- * preparing); so are a function and a symbol, which clone refuses, so the refusal reads the same.
- */
+/** An array whose items are all primitives (nothing in it for prepare.ts to find). */
+function primitivesOnly(array: unknown[]): boolean {
+  const n = array.length;
+  if (n > MAX_INNER_ITEMS) return false;
+  for (let i = 0; i < n; i++) if (!isPrimitive(array[i])) return false;
+  return true;
+}
+
 function isPrimitive(value: unknown): boolean {
   const type = typeof value;
   return type === 'object' ? value === null : type !== 'function' && type !== 'symbol';
@@ -106,7 +162,7 @@ export function isPlain(value: unknown): boolean {
 }
 
 type Maker = (i: number) => Record<string, unknown>;
-type Factory = (columns: PackedRecords['c']) => Maker;
+type Factory = (columns: ArrayLike<unknown>[]) => Maker;
 
 /** Factories by shape (keys joined), a bounded few: a worker sees few shapes. */
 const factories = new Map<string, Factory>();
@@ -139,7 +195,14 @@ export function recordMaker(packed: PackedRecords): Maker {
     if (factories.size >= FACTORIES_MAX) factories.clear();
     factories.set(shape, factory);
   }
-  return factory(packed.c);
+  return factory(packed.c.map(columnValues));
+}
+
+/** A column as the values it stands for, one an object. */
+function columnValues(column: Column): ArrayLike<unknown> {
+  if (Array.isArray(column) || ArrayBuffer.isView(column)) return column;
+  if ('k' in column) return unpackRecords(column);
+  return rebuildRows(column.v, column.o, 0, column.o.length - 1);
 }
 
 /** The records as the array of objects they stand for. */

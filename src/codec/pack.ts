@@ -29,7 +29,7 @@
  */
 
 import { type PackedRecords, packRecords, recordMaker, unpackRecords } from './pack-records.js';
-import { PACK_MIN_VALUES, packMatrices, packRows } from './pack-rows.js';
+import { PACK_MIN_VALUES, packMatrices, packRows, rebuildRows, rowBuilder } from './pack-rows.js';
 import { type PackedViews, packViews, viewConstructor } from './pack-views.js';
 import type { PrepareContext } from './prepare.js';
 import { type SlabLease, slabLease } from './slabs.js';
@@ -47,7 +47,7 @@ export interface PackedArg {
   readonly [PACKED_ARG]: PackedArray;
 }
 
-export { PACK_MIN_VALUES } from './pack-rows.js';
+export { PACK_MIN_VALUES, type RowBuilder, rowBuilder } from './pack-rows.js';
 export { type PackedViews, packViews } from './pack-views.js';
 
 export type NumberArray = Int32Array | Float64Array;
@@ -107,16 +107,23 @@ export function packItems(
  * twice arrive as two.
  */
 export function packArg(array: unknown[], ctx: PrepareContext): PackedArg | undefined {
+  const first = array[0];
+  // The cheap refusals first: the walk asks this of every array it meets (a record's tags, a
+  // parsed CSV's rows), and most are small or of strings.
+  const type = typeof first;
+  if (type === 'number' ? array.length < PACK_ARG_MIN : type !== 'object' && type !== 'boolean')
+    return undefined;
+  if (first === null) return undefined;
   const known = ctx.packed?.get(array);
   if (known) return known;
-  const first = array[0];
-  const packed = ArrayBuffer.isView(first)
-    ? packViews(array, ctx, { input: array, first: 0 })
-    : typeof first === 'object' && first !== null && !Array.isArray(first)
-      ? packRecords(array)
-      : typeof first === 'boolean'
-        ? packBooleans(array)
-        : packNumberArray(array, slabLease(ctx));
+  const packed =
+    type === 'boolean'
+      ? packBooleans(array)
+      : ArrayBuffer.isView(first)
+        ? packViews(array, ctx, { input: array, first: 0 })
+        : type === 'object' && !Array.isArray(first)
+          ? packRecords(array)
+          : packNumberArray(array, slabLease(ctx));
   if (!packed) return undefined;
   const wire = { [PACKED_ARG]: packed };
   (ctx.packed ??= new Map()).set(array, wire);
@@ -276,44 +283,6 @@ function rowDepth(items: unknown[]): number {
     return 2;
   }
   return 1;
-}
-
-/**
- * Plain arrays of rows `from` to `to`. `new Array(n)` filled in order is the fastest build
- * measured, and tasks read it faster than `push`-built arrays or structured clone's.
- */
-function rebuildRows(v: RowValues, o: Int32Array, from: number, to: number): number[][] {
-  const rowAt = rowBuilder(v);
-  const out = new Array<number[]>(to - from);
-  for (let r = from; r < to; r++) out[r - from] = rowAt(v, o, r);
-  return out;
-}
-
-export type RowBuilder = (v: RowValues, o: Int32Array, r: number) => number[];
-
-/**
- * The builder of rows for values of `v`'s kind. Two of the same body, so that each one's loads
- * stay monomorphic: one builder fed two kinds of typed array in turn built rows 10-20% slower
- * (100,000 rows of 100, measured in one thread).
- */
-export function rowBuilder(v: RowValues): RowBuilder {
-  return v instanceof Int32Array ? rowOfInts : rowOfDoubles;
-}
-
-function rowOfInts(v: RowValues, o: Int32Array, r: number): number[] {
-  const lo = o[r];
-  const n = o[r + 1] - lo;
-  const row = new Array<number>(n);
-  for (let j = 0; j < n; j++) row[j] = v[lo + j];
-  return row;
-}
-
-function rowOfDoubles(v: RowValues, o: Int32Array, r: number): number[] {
-  const lo = o[r];
-  const n = o[r + 1] - lo;
-  const row = new Array<number>(n);
-  for (let j = 0; j < n; j++) row[j] = v[lo + j];
-  return row;
 }
 
 function rebuildMatrices(v: RowValues, o: Int32Array, p: Int32Array): number[][][] {

@@ -40,7 +40,17 @@ export interface PrepareContext {
   readonly cloneOnly?: boolean;
   /** Buffers this call transfers: views over them travel as they are, to be moved. */
   readonly transfer?: ReadonlySet<unknown>;
+  /**
+   * Set when the values hold a long array or a large view: such a call costs its sender
+   * milliseconds to serialise, so it is better sent at once (its worker starts on it while the
+   * next call is prepared) than batched with the calls after it.
+   */
+  heavy?: boolean;
 }
+
+/** An array of this many items, or a view of this many bytes, makes a call heavy. */
+const HEAVY_ITEMS = 1024;
+const HEAVY_BYTES = 64 * 1024;
 
 /** Views over a sparse array's indices cost what its elements cost, not what its length says. */
 const SPARSE_CHECK_LENGTH = 1024;
@@ -58,51 +68,103 @@ function prepareAny(value: unknown, ctx: PrepareContext, depth: number, packs = 
   if (typeof value !== 'object' || value === null) return value;
   if (ArrayBuffer.isView(value)) return prepareView(value, ctx);
   if (depth >= MAX_DEPTH) return value;
-  if (Array.isArray(value)) {
-    const packed = packs ? packArg(value, ctx) : undefined;
-    if (packed) {
-      ctx.wireForms = true;
-      return packed;
-    }
-    let out: unknown[] | undefined;
-    let spanned = false;
-    const sparse = value.length > SPARSE_CHECK_LENGTH && looksSparse(value);
-    const visit = (i: number) => {
-      const item = value[i];
-      if (typeof item !== 'object' || item === null) return;
-      // Views of one buffer (a matrix's rows) go as offsets into one shared copy of their range,
-      // decided at the first view that would be copied alone, so other arrays pay nothing.
-      if (!spanned && ctx.arena && !sparse && ArrayBuffer.isView(item) && copiedAlone(item, ctx)) {
+  if (Array.isArray(value)) return prepareArray(value, ctx, depth, packs);
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return prepareInstance(value, ctx);
+  return prepareObject(value as Record<string, unknown>, ctx, depth);
+}
+
+function prepareObject(value: Record<string, unknown>, ctx: PrepareContext, depth: number) {
+  let out: Record<string, unknown> | undefined;
+  // for-in reads an object's keys from its shape's cache; Object.keys makes an array of them,
+  // which for a million records is a million arrays to collect. It is only right while
+  // Object.prototype has no enumerable keys of its own (a polluted one would add them).
+  if (enumerableOnPrototype()) {
+    for (const key of Object.keys(value)) out = prepareField(value, key, out, ctx, depth);
+  } else {
+    for (const key in value) out = prepareField(value, key, out, ctx, depth);
+  }
+  return out ?? value;
+}
+
+function prepareField(
+  value: Record<string, unknown>,
+  key: string,
+  out: Record<string, unknown> | undefined,
+  ctx: PrepareContext,
+  depth: number,
+): Record<string, unknown> | undefined {
+  const item = value[key];
+  if (typeof item !== 'object' || item === null) return out;
+  const prepared = prepareAny(item, ctx, depth + 1);
+  if (prepared !== item) (out ??= { ...value })[key] = prepared;
+  return out;
+}
+
+const EMPTY = {};
+
+function enumerableOnPrototype(): boolean {
+  for (const _ in EMPTY) return true;
+  return false;
+}
+
+/** An object of a class: its wire form, refused (see refusePlatformObject), or as it is. */
+function prepareInstance(value: object, ctx: PrepareContext): unknown {
+  if (hasWireForm(value)) return toWireForm(value, ctx);
+  if (ctx.cloneOnly) refusePlatformObject(value);
+  return value;
+}
+
+function prepareArray(value: unknown[], ctx: PrepareContext, depth: number, packs: boolean) {
+  if (value.length >= HEAVY_ITEMS) ctx.heavy = true;
+  const packed = packs ? packArg(value, ctx) : undefined;
+  if (packed) {
+    ctx.wireForms = true;
+    return packed;
+  }
+  if (value.length > SPARSE_CHECK_LENGTH && looksSparse(value))
+    return prepareSparse(value, ctx, depth);
+  let out: unknown[] | undefined;
+  let spanned = false;
+  // Class instances that need nothing (a Date, a Map) are asked about once per prototype in a
+  // row: a million Dates cost ~50 ns each to ask, and as many again for the walk around it.
+  let inert: object | undefined;
+  for (let i = nextObject(value, 0); i >= 0; i = nextObject(value, i + 1)) {
+    const item = value[i] as object;
+    let prepared: unknown;
+    if (ArrayBuffer.isView(item)) {
+      // Views of one buffer (a matrix's rows) go as offsets into one shared copy of their
+      // range, decided at the first view that would be copied alone, so other arrays pay nothing.
+      if (!spanned && ctx.arena && copiedAlone(item, ctx)) {
         spanned = true;
         shareSpans(value, i, ctx, copiedAlone);
       }
-      const prepared = ArrayBuffer.isView(item)
-        ? prepareView(item, ctx)
-        : prepareAny(item, ctx, depth + 1);
-      if (prepared !== item) (out ??= sparse ? sparseCopy(value) : value.slice())[i] = prepared;
-    };
-    if (sparse) {
-      for (const key of Object.keys(value)) {
-        const i = Number(key);
-        if (Number.isInteger(i)) visit(i);
-      }
+      prepared = prepareView(item, ctx);
+    } else if (Array.isArray(item)) {
+      prepared = depth + 1 >= MAX_DEPTH ? item : prepareArray(item, ctx, depth + 1, true);
     } else {
-      for (let i = nextObject(value, 0); i >= 0; i = nextObject(value, i + 1)) visit(i);
+      const proto = Object.getPrototypeOf(item);
+      if (proto === inert) continue;
+      if (proto !== Object.prototype && proto !== null) {
+        prepared = prepareInstance(item, ctx);
+        if (prepared === item) inert = proto;
+      } else prepared = prepareAny(item, ctx, depth + 1);
     }
-    return out ?? value;
+    if (prepared !== item) (out ??= value.slice())[i] = prepared;
   }
-  const proto = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) {
-    if (hasWireForm(value)) return toWireForm(value, ctx);
-    if (ctx.cloneOnly) refusePlatformObject(value);
-    return value;
-  }
-  let out: Record<string, unknown> | undefined;
+  return out ?? value;
+}
+
+/** An array with holes, by its own indices: its length may be far beyond its elements. */
+function prepareSparse(value: unknown[], ctx: PrepareContext, depth: number): unknown[] {
+  let out: unknown[] | undefined;
   for (const key of Object.keys(value)) {
-    const item = (value as Record<string, unknown>)[key];
+    const i = Number(key);
+    if (!Number.isInteger(i)) continue;
+    const item = value[i];
     if (typeof item !== 'object' || item === null) continue;
     const prepared = prepareAny(item, ctx, depth + 1);
-    if (prepared !== item) (out ??= { ...(value as Record<string, unknown>) })[key] = prepared;
+    if (prepared !== item) (out ??= sparseCopy(value))[i] = prepared;
   }
   return out ?? value;
 }
@@ -158,6 +220,7 @@ function markWireForms(out: unknown[], original: unknown, ctx: PrepareContext): 
 type View = ArrayBufferView & { length?: number };
 
 function prepareView(view: View, ctx: PrepareContext): unknown {
+  if (view.byteLength >= HEAVY_BYTES) ctx.heavy = true;
   const buffer = view.buffer;
   if (ctx.transfer?.has(buffer)) return view;
   const isShared = typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;

@@ -165,6 +165,7 @@ export class Pool {
     }
     try {
       future._attach(this.#scheduler.submit(spec, prepared, sink, { signal, timeout, transfer }));
+      if (ctx?.heavy) this.#scheduler.flush();
     } catch (error) {
       lease?.release();
       releaseSlabs(ctx, true);
