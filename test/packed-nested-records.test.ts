@@ -32,7 +32,12 @@ describe('records with objects and arrays inside', () => {
   });
 
   test('holes and named properties of arrays of other values survive, as structured clone keeps them', () => {
-    const xs = Array.from({ length: RECORDS_MIN }, (_, i) => ({ id: i, v: [1, , 'a'] }));
+    const holed = () => {
+      const v: (string | number)[] = [1];
+      v[2] = 'a';
+      return v;
+    };
+    const xs = Array.from({ length: RECORDS_MIN }, (_, i) => ({ id: i, v: holed() }));
     const named = Object.assign(['p'], { extra: 1 });
     xs[3].v = named as unknown as (string | number)[];
     const out = unpackRecords(packRecords(xs)!);
@@ -52,7 +57,12 @@ describe('records with objects and arrays inside', () => {
       ['an array in an inner array', (xs) => (xs[9].tags = [[1]])],
       ['an array where others have objects', (xs) => (xs[9].address = [])],
       ['an inner array too long to check', (xs) => (xs[9].tags = new Array(10_000).fill('a'))],
-      ['an empty object inside', (xs) => xs.forEach((x) => (x.address = {}))],
+      [
+        'an empty object inside',
+        (xs) => {
+          for (const x of xs) x.address = {};
+        },
+      ],
     ];
     for (const [name, spoil] of cases) {
       const xs = base();
