@@ -54,7 +54,7 @@ export function packRecords(items: unknown[], nesting = 0): PackedRecords | unde
   const n = items.length;
   if (n < RECORDS_MIN || !isPlain(items[0])) return undefined;
   // Keys inherited from a polluted Object.prototype would come out of for...in too.
-  for (const _ in EMPTY) return undefined;
+  if (enumerableOnPrototype()) return undefined;
   const keys = Object.keys(items[0] as object);
   const k = keys.length;
   if (k === 0 || k > MAX_KEYS || keys.includes('__proto__')) return undefined;
@@ -152,6 +152,12 @@ function primitivesOnly(array: unknown[]): boolean {
 function isPrimitive(value: unknown): boolean {
   const type = typeof value;
   return type === 'object' ? value === null : type !== 'function' && type !== 'symbol';
+}
+
+/** Whether Object.prototype has enumerable keys (polluted), which for...in would visit too. */
+export function enumerableOnPrototype(): boolean {
+  for (const _ in EMPTY) return true;
+  return false;
 }
 
 /** A plain object (its prototype Object.prototype or null), not an array. */

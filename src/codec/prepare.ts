@@ -3,6 +3,7 @@ import { CloneError, SpindleError, UnsupportedError } from '../errors.js';
 import type { Arena, ArenaLease } from './arena.js';
 import { findUncloneable } from './clone-path.js';
 import { type PackedArg, packArg } from './pack.js';
+import { enumerableOnPrototype } from './pack-records.js';
 import { type Span, shareSpans, spanViewOf } from './spans.js';
 import { type HasWireForm, hasWireForm, TO_WIRE, WIRE_MARK } from './wire-form.js';
 
@@ -101,13 +102,6 @@ function prepareField(
   return out;
 }
 
-const EMPTY = {};
-
-function enumerableOnPrototype(): boolean {
-  for (const _ in EMPTY) return true;
-  return false;
-}
-
 /** An object of a class: its wire form, refused (see refusePlatformObject), or as it is. */
 function prepareInstance(value: object, ctx: PrepareContext): unknown {
   if (hasWireForm(value)) return toWireForm(value, ctx);
@@ -148,7 +142,11 @@ function prepareArray(value: unknown[], ctx: PrepareContext, depth: number, pack
       if (proto !== Object.prototype && proto !== null) {
         prepared = prepareInstance(item, ctx);
         if (prepared === item) inert = proto;
-      } else prepared = prepareAny(item, ctx, depth + 1);
+      } else
+        prepared =
+          depth + 1 >= MAX_DEPTH
+            ? item
+            : prepareObject(item as Record<string, unknown>, ctx, depth + 1);
     }
     if (prepared !== item) (out ??= value.slice())[i] = prepared;
   }
