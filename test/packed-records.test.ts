@@ -36,11 +36,15 @@ describe('records packed by column', () => {
     assert.deepStrictEqual(describeObjects(unpackRecords(packed)), describeObjects(xs));
   });
 
-  test('a number column with another value in it goes on as a plain array', () => {
-    const xs = Array.from({ length: 50 }, (_, i) => ({ v: i === 40 ? null : i, w: 'x' }));
+  test('a number column with another value in it goes on as a plain array, with nulls as a mask', () => {
+    const xs = Array.from({ length: 50 }, (_, i) => ({ v: i === 40 ? 'x' : i, w: 'x' }));
     const packed = packRecords(xs)!;
     assert.ok(Array.isArray(packed.c[0]));
     assert.deepStrictEqual(unpackRecords(packed), xs);
+    const gaps = Array.from({ length: 50 }, (_, i) => ({ v: i === 40 ? null : i, w: 'x' }));
+    const masked = packRecords(gaps)!;
+    assert.ok('z' in masked.c[0], 'numbers and which are null');
+    assert.deepStrictEqual(unpackRecords(masked), gaps);
   });
 
   test('anything but records of one shape is left to structured clone', () => {

@@ -11,12 +11,15 @@
  * MAX_KEYS of them, none `__proto__`, and every value, key by key, either a primitive, an
  * array of primitives, or (to MAX_NESTING levels) a plain object of one shape packed the same
  * way: JSON's usual `{ id, tags: [...], address: { city, zip } }`. Arrays of numbers in a
- * column go as packed rows. Anything else (a Date, a view, a key that is an object in one
- * record and null in another) is left to structured clone, whole array at once. The same
- * object or array twice arrives as two, and an inner array of numbers loses named properties.
+ * column go as packed rows, a column of Dates as their time values, and one of numbers with
+ * nulls as numbers and a mask (pack-values.ts). Anything else (a view, a key that is an object
+ * in one record and null in another, a Date in one and null in another) is left to structured
+ * clone, whole array at once. The same object, array or Date twice arrives as two, and an inner
+ * array of numbers loses named properties.
  */
 import type { NumberArray, PackedRows } from './pack.js';
 import { packRows, rebuildRows } from './pack-rows.js';
+import { isPlainDate, type PackedValues, packNullable, unpackValues } from './pack-values.js';
 
 export interface PackedRecords {
   /** The keys, in the objects' order. */
@@ -32,7 +35,7 @@ export interface PackedRecords {
  * primitives, as a plain array; objects of one shape as records themselves; number[] values as
  * packed rows.
  */
-type Column = NumberArray | unknown[] | PackedRecords | PackedRows;
+type Column = NumberArray | unknown[] | PackedRecords | PackedRows | PackedValues;
 
 /** Objects in an array, at least, to pack: below it the columns' fixed costs outweigh it. */
 export const RECORDS_MIN = 32;
@@ -48,6 +51,9 @@ const NUMBERS = 0;
 const PRIMITIVES = 1;
 const OBJECTS = 2;
 const ARRAYS = 3;
+const DATES = 4;
+
+const getTime = Date.prototype.getTime;
 
 /** The items by column, or undefined when they are not records of one shape (see above). */
 export function packRecords(items: unknown[], nesting = 0): PackedRecords | undefined {
@@ -65,7 +71,7 @@ export function packRecords(items: unknown[], nesting = 0): PackedRecords | unde
   const kinds = head.map((v) => kindOf(v, nesting));
   if (kinds.includes(-1)) return undefined;
   const cols: Array<Float64Array | unknown[]> = kinds.map((kind) =>
-    kind === NUMBERS ? new Float64Array(n) : new Array(n),
+    kind === NUMBERS || kind === DATES ? new Float64Array(n) : new Array(n),
   );
   const ints = kinds.map((kind) => kind === NUMBERS);
   for (let j = 0; j < k; j++) if (!put(cols, kinds, ints, j, 0, head[j])) return undefined;
@@ -88,6 +94,8 @@ export function packRecords(items: unknown[], nesting = 0): PackedRecords | unde
       if (!inner) return undefined;
       c[j] = inner;
     } else if (kinds[j] === ARRAYS) c[j] = packRows(col as unknown[][], undefined, false) ?? col;
+    else if (kinds[j] === DATES) c[j] = { d: col as Float64Array };
+    else if (kinds[j] === PRIMITIVES) c[j] = packNullable(col as unknown[], undefined) ?? col;
     else c[j] = col instanceof Float64Array && ints[j] ? Int32Array.from(col) : col;
   }
   return { k: keys, c, n };
@@ -101,6 +109,7 @@ export function packRecords(items: unknown[], nesting = 0): PackedRecords | unde
 function kindOf(value: unknown, nesting: number): number {
   if (typeof value === 'number') return NUMBERS;
   if (isPrimitive(value)) return PRIMITIVES;
+  if (isPlainDate(value)) return DATES;
   if (Array.isArray(value)) return primitivesOnly(value) ? ARRAYS : -1;
   return nesting < MAX_NESTING && isPlain(value) ? OBJECTS : -1;
 }
@@ -130,6 +139,10 @@ function put(
   } else if (kind === OBJECTS) {
     if (!isPlain(value)) return false;
     (col as unknown[])[i] = value;
+    return true;
+  } else if (kind === DATES) {
+    if (!isPlainDate(value)) return false;
+    (col as Float64Array)[i] = getTime.call(value);
     return true;
   } else if (kind === ARRAYS) {
     if (!Array.isArray(value) || !primitivesOnly(value)) return false;
@@ -208,6 +221,7 @@ export function recordMaker(packed: PackedRecords): Maker {
 function columnValues(column: Column): ArrayLike<unknown> {
   if (Array.isArray(column) || ArrayBuffer.isView(column)) return column;
   if ('k' in column) return unpackRecords(column);
+  if ('d' in column || 'z' in column) return unpackValues(column);
   return rebuildRows(column.v, column.o, 0, column.o.length - 1);
 }
 

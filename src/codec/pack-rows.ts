@@ -73,8 +73,9 @@ function writeDoubles(
 /**
  * Where a chunk's packed arrays are made: fresh typed arrays, or views of the call's slabs.
  * `undo` gives slab space back when the chunk turns out not to pack (a string in a row).
+ * Slab memory is reused, not zeroed: every element of what it gives must be written.
  */
-class Space {
+export class Space {
   readonly #slabs: SlabLease | undefined;
   readonly #taken: Array<[SharedArrayBuffer, number, number]> = [];
 
@@ -90,6 +91,11 @@ class Space {
   doubles(length: number): Float64Array {
     if (!this.#slabs) return new Float64Array(length);
     return new Float64Array(...this.#take(8 * length), length);
+  }
+
+  bytes(length: number): Uint8Array {
+    if (!this.#slabs) return new Uint8Array(length);
+    return new Uint8Array(...this.#take(length), length);
   }
 
   /** Room for `length` results, only in shared memory (a fresh array would cost its clone). */

@@ -13,6 +13,7 @@
  * - items all number[][]: `{ v, o, p }`, with `p` each item's first row in `o`.
  * - items all views of one buffer, of one type (see PackedViews): one copy of their range.
  * - items all plain objects of one shape with primitive values: by column (pack-records.ts).
+ * - items all Dates, or numbers with nulls among them: pack-values.ts.
  * The same forms carry such arrays anywhere in a call's arguments (packArg, revived by
  * worker/revive-args.ts) and a task's result (packResult, ResultStatus.PACKED).
  * Rows and views packed for a map over thread workers carry `r`, room in the same shared
@@ -30,6 +31,15 @@
 
 import { type PackedRecords, packRecords, recordMaker, unpackRecords } from './pack-records.js';
 import { PACK_MIN_VALUES, packMatrices, packRows, rebuildRows, rowBuilder } from './pack-rows.js';
+import {
+  isPlainDate,
+  type PackedValues,
+  packDates,
+  packedValue,
+  packedValuesLength,
+  packNullable,
+  unpackValues,
+} from './pack-values.js';
 import { type PackedViews, packViews, viewConstructor } from './pack-views.js';
 import type { PrepareContext } from './prepare.js';
 import { type SlabLease, slabLease } from './slabs.js';
@@ -42,6 +52,9 @@ export const PACKED_ARG = '__spindlePacked';
  * values: below it, structured clone costs about what the wire form's fixed costs do.
  */
 export const PACK_ARG_MIN = 1024;
+
+/** Dates in an array, at least, to pack: each costs clone ~1 µs, so few pay. */
+const DATES_MIN = 32;
 
 export interface PackedArg {
   readonly [PACKED_ARG]: PackedArray;
@@ -69,7 +82,7 @@ export interface PackedBooleans {
 }
 
 /** What a map chunk's items pack as. */
-export type Packed = NumberArray | PackedRows | PackedViews | PackedRecords;
+export type Packed = NumberArray | PackedRows | PackedViews | PackedRecords | PackedValues;
 /** What an array in a call's arguments or a result packs as: a chunk's forms, or booleans. */
 export type PackedArray = Packed | PackedBooleans;
 
@@ -82,11 +95,15 @@ export type PackedArray = Packed | PackedBooleans;
 export function packItems(
   items: unknown[],
   ctx?: PrepareContext,
-): NumberArray | PackedRows | PackedRecords | undefined {
+): Exclude<Packed, PackedViews> | undefined {
   if (items.length === 0) return undefined;
   const first = items[0];
-  if (typeof first === 'number')
-    return items.length < PACK_MIN_VALUES ? undefined : packFlat(items);
+  if (typeof first === 'number' || first == null) {
+    if (items.length < PACK_MIN_VALUES) return undefined;
+    return (first != null && packFlat(items)) || packNullable(items, ctx && slabLease(ctx));
+  }
+  if (isPlainDate(first))
+    return items.length < DATES_MIN ? undefined : packDates(items, ctx && slabLease(ctx));
   if (!Array.isArray(first)) return packRecords(items);
   const depth = rowDepth(items);
   const slabs = ctx && slabLease(ctx);
@@ -111,19 +128,17 @@ export function packArg(array: unknown[], ctx: PrepareContext): PackedArg | unde
   // The cheap refusals first: the walk asks this of every array it meets (a record's tags, a
   // parsed CSV's rows), and most are small or of strings.
   const type = typeof first;
-  if (type === 'number' ? array.length < PACK_ARG_MIN : type !== 'object' && type !== 'boolean')
+  if (
+    type === 'number' || first == null
+      ? array.length < PACK_ARG_MIN
+      : type !== 'object' && type !== 'boolean'
+  )
     return undefined;
-  if (first === null) return undefined;
   const known = ctx.packed?.get(array);
   if (known) return known;
-  const packed =
-    type === 'boolean'
-      ? packBooleans(array)
-      : ArrayBuffer.isView(first)
-        ? packViews(array, ctx, { input: array, first: 0 })
-        : type === 'object' && !Array.isArray(first)
-          ? packRecords(array)
-          : packNumberArray(array, slabLease(ctx));
+  const packed = ArrayBuffer.isView(first)
+    ? packViews(array, ctx, { input: array, first: 0 })
+    : packPlain(array, first, ctx);
   if (!packed) return undefined;
   const wire = { [PACKED_ARG]: packed };
   (ctx.packed ??= new Map()).set(array, wire);
@@ -132,9 +147,23 @@ export function packArg(array: unknown[], ctx: PrepareContext): PackedArg | unde
 
 /** A task's result in packed form (ResultStatus.PACKED): arrays of numbers or booleans, records. */
 export function packResult(value: unknown[]): PackedArray | undefined {
-  return typeof value[0] === 'boolean'
-    ? packBooleans(value)
-    : (packNumberArray(value, undefined) ?? packRecords(value));
+  return packPlain(value, value[0], undefined);
+}
+
+/** An array of booleans, numbers (maybe with nulls), rows of them, Dates or records, packed. */
+function packPlain(
+  array: unknown[],
+  first: unknown,
+  ctx: PrepareContext | undefined,
+): PackedArray | undefined {
+  if (typeof first === 'boolean') return packBooleans(array);
+  if (first == null)
+    return array.length < PACK_ARG_MIN ? undefined : packNullable(array, ctx && slabLease(ctx));
+  if (typeof first === 'number' || Array.isArray(first))
+    return packNumberArray(array, ctx && slabLease(ctx));
+  if (isPlainDate(first))
+    return array.length < DATES_MIN ? undefined : packDates(array, ctx && slabLease(ctx));
+  return packRecords(array);
 }
 
 /**
@@ -161,7 +190,7 @@ function packBooleans(array: unknown[]): PackedBooleans | undefined {
 export function packNumberArray(
   array: unknown[],
   slabs: SlabLease | undefined,
-): NumberArray | PackedRows | undefined {
+): NumberArray | PackedRows | PackedValues | undefined {
   const first = array[0];
   const flat = typeof first === 'number';
   if (!flat && !Array.isArray(first)) return undefined;
@@ -172,7 +201,7 @@ export function packNumberArray(
     ? 1
     : (first as unknown[]).length * (depth === 2 ? (head as unknown[]).length : 1);
   if (array.length * perItem < PACK_ARG_MIN) return undefined;
-  if (flat) return packRows([array], slabs, false)?.v;
+  if (flat) return packRows([array], slabs, false)?.v ?? packNullable(array, slabs);
   if (rowDepth(array) !== depth) return undefined;
   return depth === 1
     ? packRows(array as unknown[][], slabs, false)
@@ -200,6 +229,7 @@ export function packedLength(packed: Packed): number {
   if (ArrayBuffer.isView(packed)) return packed.length;
   if ('t' in packed) return packed.n.length;
   if ('k' in packed) return packed.n;
+  if ('d' in packed || 'z' in packed) return packedValuesLength(packed);
   return (packed.p ?? packed.o).length - 1;
 }
 
@@ -208,7 +238,8 @@ export function packedLength(packed: Packed): number {
  * runs, so rows the task drops die young (cheap for the GC) instead of a whole chunk of them
  * surviving collections while the chunk runs.
  */
-export function packedItem(packed: PackedRows | PackedViews, i: number): unknown {
+export function packedItem(packed: PackedRows | PackedViews | PackedValues, i: number): unknown {
+  if ('d' in packed || 'z' in packed) return packedValue(packed, i);
   if ('t' in packed) {
     const Ctor = viewConstructor(packed);
     return new Ctor(packed.b, packed.o[i], packed.n[i]);
@@ -227,8 +258,9 @@ export function unpackItems(payload: unknown): unknown[] {
   if (Array.isArray(payload)) return payload;
   if (payload instanceof Int32Array || payload instanceof Float64Array)
     return unpackResults(payload);
-  const packed = payload as PackedRows | PackedViews | PackedRecords | PackedBooleans;
+  const packed = payload as Exclude<PackedArray, NumberArray>;
   if ('k' in packed) return unpackRecords(packed);
+  if ('d' in packed || 'z' in packed) return unpackValues(packed);
   if ('f' in packed) {
     const out = new Array<boolean>(packed.f.length);
     for (let i = 0; i < out.length; i++) out[i] = packed.f[i] === 1;

@@ -1,0 +1,176 @@
+import assert from 'node:assert/strict';
+import { after, describe, test } from 'node:test';
+import { PACK_ARG_MIN, packResult, unpackItems } from '../src/codec/pack.js';
+import { packRecords, RECORDS_MIN, unpackRecords } from '../src/codec/pack-records.js';
+import { Pool } from '../src/index.js';
+
+const dates = (n: number) =>
+  Array.from({ length: n }, (_, i) =>
+    i === 3 ? new Date(Number.NaN) : new Date(i % 2 ? 1.7e12 + i * 1000 : -8.64e15 + i),
+  );
+
+/** Dates as deepStrictEqual can compare them: it finds an invalid Date unequal to itself. */
+const times = (xs: unknown[]) =>
+  xs.map((d) =>
+    d instanceof Date ? `${Object.getPrototypeOf(d) === Date.prototype}:${d.getTime()}` : d,
+  );
+
+/** Numbers with gaps: null and undefined, -0, NaN, Infinity, integers or not. */
+const gappy = (n: number, ints = false) =>
+  Array.from({ length: n }, (_, i) =>
+    i % 10 === 0
+      ? null
+      : i % 17 === 0
+        ? undefined
+        : ints
+          ? i * 3
+          : i === 5
+            ? -0
+            : i === 7
+              ? Number.NaN
+              : i === 9
+                ? Number.POSITIVE_INFINITY
+                : i * 0.5,
+  );
+
+/** What deepStrictEqual cannot tell apart: -0 and NaN spelt out, undefined kept. */
+const spelt = (xs: unknown[]) =>
+  xs.map((x) =>
+    Object.is(x, -0) ? '-0' : x === undefined ? 'undef' : Number.isNaN(x) ? 'NaN' : x,
+  );
+
+/** Unpacks, and checks the caller's array was not touched on the way. */
+const roundTrip = (xs: unknown[]) => {
+  const before = times(spelt(xs));
+  const packed = packResult(xs);
+  assert.ok(packed, 'packed');
+  assert.deepStrictEqual(times(spelt(xs)), before);
+  return { packed, out: unpackItems(packed) };
+};
+
+describe('Dates and numbers with nulls pack into typed memory', () => {
+  test('Dates arrive as structured clone gives them: time values, invalid ones too, nothing else', () => {
+    const xs = dates(100);
+    (xs[8] as Date & { note?: string }).note = 'an own property clone drops too';
+    const { packed, out } = roundTrip(xs);
+    assert.ok('d' in packed && packed.d instanceof Float64Array);
+    const cloned = structuredClone(xs);
+    assert.deepStrictEqual(times(out), times(cloned));
+    assert.deepStrictEqual(
+      out.map((d) => Object.keys(d as object)),
+      cloned.map((d) => Object.keys(d)),
+    );
+    assert.ok(out.every((d) => Object.getPrototypeOf(d) === Date.prototype));
+    assert.ok(Number.isNaN((out[3] as Date).getTime()));
+    assert.notEqual(out[0], xs[0], 'new Dates, not the caller’s');
+  });
+
+  test('a Date of a subclass, a Date with its getTime replaced, or another object keeps the array to clone', () => {
+    class Stamp extends Date {}
+    const sub = dates(50);
+    sub[20] = new Stamp(0);
+    assert.equal(packResult(sub), undefined, 'subclass');
+    const mixed: unknown[] = dates(50);
+    mixed[49] = { at: 1 };
+    assert.equal(packResult(mixed), undefined, 'an object');
+    const own = dates(50);
+    Object.defineProperty(own[10], 'getTime', { value: () => 42 });
+    assert.equal((unpackItems(packResult(own)!)[10] as Date).getTime(), 10 - 8.64e15);
+  });
+
+  test('numbers with null and undefined: values, -0, NaN and which is missing survive, ints stay ints', () => {
+    const { packed, out } = roundTrip(gappy(PACK_ARG_MIN * 2));
+    assert.ok('z' in packed && packed.v instanceof Float64Array);
+    assert.deepStrictEqual(spelt(out), spelt(gappy(PACK_ARG_MIN * 2)));
+    assert.equal(out.length, PACK_ARG_MIN * 2);
+    assert.ok(5 in out && out[17] === undefined && 17 in out);
+    const ints = roundTrip(gappy(PACK_ARG_MIN, true));
+    assert.ok('z' in ints.packed && ints.packed.v instanceof Int32Array);
+    assert.deepStrictEqual(ints.out, gappy(PACK_ARG_MIN, true));
+    const leadingNulls = [null, null, ...gappy(PACK_ARG_MIN)];
+    assert.deepStrictEqual(spelt(roundTrip(leadingNulls).out), spelt(leadingNulls));
+  });
+
+  test('a hole, a string, a boolean, all missing, or too few are left to clone', () => {
+    const holed = gappy(PACK_ARG_MIN);
+    delete holed[40];
+    const cases: Array<[string, unknown[]]> = [
+      ['a hole', holed],
+      ['a string', [...gappy(PACK_ARG_MIN), 'x']],
+      ['a boolean', [null, ...gappy(PACK_ARG_MIN), true]],
+      ['nulls then strings', [null, 'a', ...gappy(PACK_ARG_MIN)]],
+      ['all null', new Array(PACK_ARG_MIN).fill(null)],
+      ['too few', gappy(PACK_ARG_MIN - 1)],
+    ];
+    for (const [name, xs] of cases) assert.equal(packResult(xs), undefined, name);
+  });
+
+  test('records with a Date column and a column of numbers with nulls pack by column', () => {
+    const xs = Array.from({ length: RECORDS_MIN * 4 }, (_, i) => ({
+      id: i,
+      at: new Date(1.7e12 + i),
+      score: i % 3 === 0 ? null : i / 4,
+      name: i % 5 ? `n${i}` : null,
+    }));
+    const packed = packRecords(xs)!;
+    assert.ok(packed, 'packed');
+    const [, at, score, name] = packed.c;
+    assert.ok('d' in at, 'Dates as time values');
+    assert.ok('z' in score, 'numbers with nulls and a mask');
+    assert.ok(Array.isArray(name), 'strings with nulls stay an array');
+    assert.deepStrictEqual(unpackRecords(packed), xs);
+    const optional = xs.map((x, i) => ({ ...x, at: i === 7 ? null : x.at }));
+    assert.equal(packRecords(optional), undefined, 'a Date in one record and null in another');
+  });
+
+  describe('on thread workers', () => {
+    const pool = new Pool({ workers: 2 });
+    after(() => pool.close());
+    const echo = (a: unknown) => a as unknown[];
+
+    test('a task sees the Dates it was given, from a call, a map and a result', async () => {
+      const xs = dates(5000);
+      assert.deepStrictEqual(times(await pool.apply(echo, xs)), times(xs));
+      assert.deepStrictEqual(times(await pool.map(echo, xs)), times(xs));
+      assert.deepStrictEqual(
+        await pool.map((d: Date) => d.getUTCFullYear(), xs, { chunksize: 300 }),
+        xs.map((d) => d.getUTCFullYear()),
+      );
+      const made = await pool.apply(
+        (n: number) => Array.from({ length: n }, (_, i) => new Date(i * 86_400_000)),
+        3000,
+      );
+      assert.ok(made.every((d, i) => d instanceof Date && d.getTime() === i * 86_400_000));
+    });
+
+    test('a task sees numbers with nulls as they were, from a call and a map', async () => {
+      const xs = gappy(20_000);
+      assert.deepStrictEqual(spelt(await pool.apply(echo, xs)), spelt(xs));
+      assert.deepStrictEqual(
+        spelt(await pool.map((x: number | null | undefined) => (x == null ? x : x * 2), xs)),
+        spelt(xs.map((x) => (x == null ? x : x * 2))),
+      );
+      const typed = await pool.map((x: unknown) => (x === null ? 'null' : typeof x), xs);
+      assert.deepStrictEqual(
+        typed,
+        xs.map((x) => (x === null ? 'null' : typeof x)),
+      );
+    });
+  });
+});
+
+test('the processes backend delivers Dates and numbers with nulls exactly', async () => {
+  const pool = new Pool({ workers: 1, backend: 'processes' });
+  try {
+    const xs = dates(3000);
+    assert.deepStrictEqual(times(await pool.apply((a: unknown[]) => a, xs)), times(xs));
+    const ys = gappy(5000);
+    assert.deepStrictEqual(spelt(await pool.apply((a: unknown[]) => a, ys)), spelt(ys));
+    assert.deepStrictEqual(
+      spelt(await pool.map((d: Date) => d.getTime(), xs)),
+      spelt(xs.map((d) => d.getTime())),
+    );
+  } finally {
+    await pool.close();
+  }
+});
