@@ -146,3 +146,29 @@ test('resourceLimits reach thread workers (a deep recursion overflows a small st
     await Promise.all([pool.close(), big.close()]);
   }
 });
+
+test('a worker gets a 192 MB young generation unless resourceLimits sets one, on threads and processes', async () => {
+  const youngOf = () => {
+    const { getBuiltinModule } = process as unknown as { getBuiltinModule(id: string): any };
+    const { isMainThread, resourceLimits } = getBuiltinModule('node:worker_threads');
+    if (!isMainThread) return resourceLimits.maxYoungGenerationSizeMb as number;
+    const flag = process.execArgv.find((a) => a.startsWith('--max-semi-space-size='));
+    return flag ? 3 * Number(flag.split('=')[1]) : undefined;
+  };
+  const pools = [
+    new Pool({ workers: 1 }),
+    new Pool({ workers: 1, resourceLimits: { maxYoungGenerationSizeMb: 48 } }),
+    new Pool({ workers: 1, backend: 'processes' }),
+    new Pool({
+      workers: 1,
+      backend: 'processes',
+      resourceLimits: { maxYoungGenerationSizeMb: 48 },
+    }),
+  ];
+  try {
+    const got = await Promise.all(pools.map((pool) => pool.apply(youngOf)));
+    assert.deepEqual(got, [192, 48, 192, 48]);
+  } finally {
+    await Promise.all(pools.map((pool) => pool.close()));
+  }
+});

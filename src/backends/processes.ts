@@ -7,7 +7,13 @@ import type { DeathReport } from '../worker/process-entry.js';
 import { PROCESS_ENTRY } from '../worker/where.js';
 import { workerEntryUrl } from './entry-url.js';
 import { failedStart } from './start-failure.js';
-import type { Backend, WorkerChannel, WorkerEvents, WorkerStartOptions } from './types.js';
+import {
+  type Backend,
+  type WorkerChannel,
+  type WorkerEvents,
+  type WorkerStartOptions,
+  withYoungGeneration,
+} from './types.js';
 import { withCondition } from './worker-condition.js';
 
 /** How long to wait, after a worker exits, for its death report (see process-entry.ts). */
@@ -24,11 +30,12 @@ export class ProcessBackend implements Backend {
 
   start(options: WorkerStartOptions, events: WorkerEvents): WorkerChannel {
     const execArgv = withCondition(workerExecArgv(process.execArgv));
-    const heap = options.resourceLimits?.maxOldGenerationSizeMb;
+    const limits = withYoungGeneration(options.resourceLimits);
+    const heap = limits.maxOldGenerationSizeMb;
     if (heap !== undefined) execArgv.push(`--max-old-space-size=${heap}`);
-    const young = options.resourceLimits?.maxYoungGenerationSizeMb;
-    if (young !== undefined) execArgv.push(`--max-semi-space-size=${Math.max(1, young / 2)}`);
-    const stack = options.resourceLimits?.stackSizeMb;
+    const young = limits.maxYoungGenerationSizeMb!;
+    execArgv.push(`--max-semi-space-size=${Math.max(1, Math.round(young / 3))}`);
+    const stack = limits.stackSizeMb;
     if (stack !== undefined) execArgv.push(`--stack-size=${Math.floor(stack * 1024)}`);
     let entry: URL;
     try {

@@ -6,12 +6,13 @@ import { workerEntryUrl } from './entry-url.js';
 import { scriptCache, scriptFile } from './script-runtime.js';
 import { failedStart } from './start-failure.js';
 import { type TsOnceStart, tsOnceStart } from './ts-once/service.js';
-import type {
-  Backend,
-  ResourceLimits,
-  WorkerChannel,
-  WorkerEvents,
-  WorkerStartOptions,
+import {
+  type Backend,
+  type ResourceLimits,
+  type WorkerChannel,
+  type WorkerEvents,
+  type WorkerStartOptions,
+  withYoungGeneration,
 } from './types.js';
 import { tsxApiUrl } from './typescript.js';
 import { startThread, underScriptCondition } from './worker-condition.js';
@@ -233,7 +234,7 @@ function spawnThread(
       },
       transferList: ts ? [ts.transfer] : [],
       execArgv,
-      resourceLimits,
+      resourceLimits: withYoungGeneration(resourceLimits),
     });
   });
   if (!worker) {

@@ -33,12 +33,33 @@ export interface WorkerStartOptions {
   resourceLimits?: ResourceLimits;
 }
 
-/** As `worker_threads`; the process backend maps `maxOldGenerationSizeMb` to `--max-old-space-size`. */
+/**
+ * As `worker_threads`; the process backend maps `maxOldGenerationSizeMb` to
+ * `--max-old-space-size`, `maxYoungGenerationSizeMb` to `--max-semi-space-size` (V8's young
+ * generation is three semi-spaces) and `stackSizeMb` to `--stack-size`.
+ */
 export interface ResourceLimits {
   maxOldGenerationSizeMb?: number;
   maxYoungGenerationSizeMb?: number;
   codeRangeSizeMb?: number;
   stackSizeMb?: number;
+}
+
+/**
+ * A worker's young generation unless `resourceLimits` sets one: 192 MB (semi-spaces of 64 MB,
+ * V8's default is 16). A worker that is handed a big argument builds all of it at once (a
+ * million records, Dates or rows), and in a small young generation every scavenge copies what
+ * it has built so far, then promotes it: 500,000 Dates built and kept cost 236 ms in a bare
+ * thread at V8's default and 60 ms with this. V8 grows the semi-spaces only while a worker's
+ * young objects survive, so a worker running small tasks stays as small as before (a pool's
+ * RSS after 200 small calls: 85 MB either way; after 1M records in halves: 615 → 577 MB).
+ */
+export const WORKER_YOUNG_GENERATION_MB = 192;
+
+export function withYoungGeneration(limits: ResourceLimits | undefined): ResourceLimits {
+  return limits?.maxYoungGenerationSizeMb !== undefined
+    ? limits
+    : { ...limits, maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB };
 }
 
 /** One running worker, as the scheduler sees it. */
