@@ -140,3 +140,35 @@ describe('a worker never waits for the caller between long calls', () => {
     }
   });
 });
+
+test('calls with heavy arguments wait deeper in a busy worker than light ones, so their copying overlaps its work', async () => {
+  const spinWith = (ms: number, _data: unknown) => {
+    const end = Date.now() + ms;
+    while (Date.now() < end) {
+      // spin
+    }
+    return ms;
+  };
+  const pool = new Pool({ workers: 1 });
+  try {
+    // the worker up, and the scheduler taught that a call costs ~50 ms (more than it pipelines)
+    await pool.starmap(spinWith, [[50, 0]]);
+    const held = async (data: unknown) => {
+      const calls = [pool.apply(spinWith, 300, data)];
+      for (let i = 0; i < 5; i++) calls.push(pool.apply(spinWith, 50, data));
+      await new Promise((resolve) => setImmediate(resolve));
+      const { inFlight, queued } = pool.stats();
+      await Promise.all(calls);
+      return { inFlight, queued };
+    };
+    assert.deepEqual(
+      await held('light'),
+      { inFlight: 2, queued: 4 },
+      'one waits behind the running call',
+    );
+    const heavy = Array.from({ length: 5000 }, (_, i) => `row ${i}`);
+    assert.deepEqual(await held(heavy), { inFlight: 4, queued: 2 }, 'three wait behind it');
+  } finally {
+    await pool.close();
+  }
+});

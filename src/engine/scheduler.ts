@@ -73,6 +73,7 @@ export class Scheduler extends WorkerEvents {
       task.signal.addEventListener('abort', listener, { once: true });
     }
     if (options.isolated) task.isolated = true;
+    if (options.heavy) task.heavy = true;
     task.enqueuedAt = performance.now();
     this.queue.add(task, options.front === true);
     this.scheduleDispatch();

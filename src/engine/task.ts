@@ -43,6 +43,11 @@ export interface TaskOptions {
    * others, so a crash blames only this task (imapSettled re-runs a crashed chunk this way).
    */
   isolated?: boolean;
+  /**
+   * Its arguments cost the caller milliseconds to send (a long array, a large view; see
+   * codec/prepare.ts): it may wait deeper in a worker's port (see placement.ts).
+   */
+  heavy?: boolean;
 }
 
 /** One unit of scheduled work: a call, or a chunk of a map. */
@@ -59,6 +64,7 @@ export class Task implements Cancellable {
   /** Its place among the tasks sent to its worker (see WorkerExit.taken). */
   sentAs = -1;
   isolated = false;
+  heavy = false;
 
   constructor(
     readonly owner: { cancelQueued(task: Task): boolean; started(task: Task): boolean },

@@ -30,6 +30,8 @@ export interface TaskOrder {
   readonly kind?: number;
   /** Send it at once, before the next task is prepared (see Scheduler.flush). */
   readonly flush?: boolean;
+  /** Its arguments cost the caller milliseconds to send (see TaskOptions.heavy). */
+  readonly heavy?: boolean;
 }
 
 /**

@@ -278,6 +278,7 @@ export class Feeder<R = unknown> extends ChunkReader<R> {
       timeout: this.#plan.timeout,
       front: isolated,
       isolated,
+      heavy: order.heavy,
     });
   }
 

@@ -76,10 +76,13 @@ export function mapFeeder<R>(
     specOf: () => spec,
     order(units, first) {
       if (star) checkArgLists(units, first);
+      if (prepare) prepare.heavy = false;
       const payload = pack || prepare ? readyChunk(units, first, pack, prepare, input) : units;
+      const heavy = prepare?.heavy === true;
       // Packed rows and views were copied into shared memory: worth sending before the next.
-      const flush = payload !== units && !Array.isArray(payload) && !ArrayBuffer.isView(payload);
-      return { spec, args: [payload], kind, flush };
+      const flush =
+        heavy || (payload !== units && !Array.isArray(payload) && !ArrayBuffer.isView(payload));
+      return { spec, args: [payload], kind, flush, heavy };
     },
     // map() collects everything, so a slow chunk at the head need not hold back the rest.
     delivery: options.ordered ? 'input' : 'completion',

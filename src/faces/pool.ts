@@ -164,7 +164,14 @@ export class Pool {
       });
     }
     try {
-      future._attach(this.#scheduler.submit(spec, prepared, sink, { signal, timeout, transfer }));
+      future._attach(
+        this.#scheduler.submit(spec, prepared, sink, {
+          signal,
+          timeout,
+          transfer,
+          heavy: ctx?.heavy,
+        }),
+      );
       if (ctx?.heavy) this.#scheduler.flush();
     } catch (error) {
       lease?.release();
