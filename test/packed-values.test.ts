@@ -105,6 +105,19 @@ describe('Dates and numbers with nulls pack into typed memory', () => {
     for (const [name, xs] of cases) assert.equal(packResult(xs), undefined, name);
   });
 
+  test('BigInts of 64 bits pack as a BigInt64Array; a wider one, or another value, keeps the array to clone', () => {
+    const big = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        i === 0 ? 2n ** 63n - 1n : i === 1 ? -(2n ** 63n) : BigInt(i) * -1_000_003n,
+      );
+    const { packed, out } = roundTrip(big(100));
+    assert.ok('g' in packed && packed.g instanceof BigInt64Array);
+    assert.deepStrictEqual(out, big(100));
+    assert.equal(packResult([...big(100), 2n ** 63n]), undefined, 'one past 64 bits');
+    assert.equal(packResult([...big(100), 1]), undefined, 'a number among them');
+    assert.equal(packResult(big(31)), undefined, 'too few');
+  });
+
   test('records with a Date column and a column of numbers with nulls pack by column', () => {
     const xs = Array.from({ length: RECORDS_MIN * 4 }, (_, i) => ({
       id: i,
@@ -119,6 +132,10 @@ describe('Dates and numbers with nulls pack into typed memory', () => {
     assert.ok('z' in score, 'numbers with nulls and a mask');
     assert.ok(Array.isArray(name), 'strings with nulls stay an array');
     assert.deepStrictEqual(unpackRecords(packed), xs);
+    const ids = xs.map((x) => ({ ...x, id: BigInt(x.id) << 40n }));
+    const byBigInt = packRecords(ids)!;
+    assert.ok('g' in byBigInt.c[0], 'a column of BigInts as a BigInt64Array');
+    assert.deepStrictEqual(unpackRecords(byBigInt), ids);
     const optional = xs.map((x, i) => ({ ...x, at: i === 7 ? null : x.at }));
     assert.equal(packRecords(optional), undefined, 'a Date in one record and null in another');
   });
@@ -141,6 +158,15 @@ describe('Dates and numbers with nulls pack into typed memory', () => {
         3000,
       );
       assert.ok(made.every((d, i) => d instanceof Date && d.getTime() === i * 86_400_000));
+    });
+
+    test('a task sees the BigInts it was given, and returns them, from a call and a map', async () => {
+      const xs = Array.from({ length: 4000 }, (_, i) => BigInt(i) ** 3n - 7n);
+      assert.deepStrictEqual(await pool.apply(echo, xs), xs);
+      assert.deepStrictEqual(
+        await pool.map((x: bigint) => x * 2n, xs),
+        xs.map((x) => x * 2n),
+      );
     });
 
     test('a task sees numbers with nulls as they were, from a call and a map', async () => {

@@ -19,7 +19,13 @@
  */
 import type { NumberArray, PackedRows } from './pack.js';
 import { packRows, rebuildRows } from './pack-rows.js';
-import { isPlainDate, type PackedValues, packNullable, unpackValues } from './pack-values.js';
+import {
+  isPlainDate,
+  type PackedValues,
+  packBigInts,
+  packNullable,
+  unpackValues,
+} from './pack-values.js';
 
 export interface PackedRecords {
   /** The keys, in the objects' order. */
@@ -95,7 +101,9 @@ export function packRecords(items: unknown[], nesting = 0): PackedRecords | unde
       c[j] = inner;
     } else if (kinds[j] === ARRAYS) c[j] = packRows(col as unknown[][], undefined, false) ?? col;
     else if (kinds[j] === DATES) c[j] = { d: col as Float64Array };
-    else if (kinds[j] === PRIMITIVES) c[j] = packNullable(col as unknown[], undefined) ?? col;
+    else if (kinds[j] === PRIMITIVES)
+      c[j] =
+        packNullable(col as unknown[], undefined) ?? packBigInts(col as unknown[], undefined) ?? col;
     else c[j] = col instanceof Float64Array && ints[j] ? Int32Array.from(col) : col;
   }
   return { k: keys, c, n };
@@ -221,7 +229,7 @@ export function recordMaker(packed: PackedRecords): Maker {
 function columnValues(column: Column): ArrayLike<unknown> {
   if (Array.isArray(column) || ArrayBuffer.isView(column)) return column;
   if ('k' in column) return unpackRecords(column);
-  if ('d' in column || 'z' in column) return unpackValues(column);
+  if ('d' in column || 'z' in column || 'g' in column) return unpackValues(column);
   return rebuildRows(column.v, column.o, 0, column.o.length - 1);
 }
 

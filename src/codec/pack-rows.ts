@@ -93,6 +93,11 @@ export class Space {
     return new Float64Array(...this.#take(8 * length), length);
   }
 
+  bigints(length: number): BigInt64Array {
+    if (!this.#slabs) return new BigInt64Array(length);
+    return new BigInt64Array(...this.#take(8 * length), length);
+  }
+
   bytes(length: number): Uint8Array {
     if (!this.#slabs) return new Uint8Array(length);
     return new Uint8Array(...this.#take(length), length);

@@ -13,7 +13,7 @@
  * - items all number[][]: `{ v, o, p }`, with `p` each item's first row in `o`.
  * - items all views of one buffer, of one type (see PackedViews): one copy of their range.
  * - items all plain objects of one shape with primitive values: by column (pack-records.ts).
- * - items all Dates, or numbers with nulls among them: pack-values.ts.
+ * - items all Dates, all BigInts, or numbers with nulls among them: pack-values.ts.
  * The same forms carry such arrays anywhere in a call's arguments (packArg, revived by
  * worker/revive-args.ts) and a task's result (packResult, ResultStatus.PACKED).
  * Rows and views packed for a map over thread workers carry `r`, room in the same shared
@@ -34,6 +34,7 @@ import { PACK_MIN_VALUES, packMatrices, packRows, rebuildRows, rowBuilder } from
 import {
   isPlainDate,
   type PackedValues,
+  packBigInts,
   packDates,
   packedValue,
   packedValuesLength,
@@ -53,8 +54,8 @@ export const PACKED_ARG = '__spindlePacked';
  */
 export const PACK_ARG_MIN = 1024;
 
-/** Dates in an array, at least, to pack: each costs clone ~1 µs, so few pay. */
-const DATES_MIN = 32;
+/** Dates or BigInts in an array, at least, to pack: each costs clone ~0.1-1 µs, so few pay. */
+const VALUES_MIN = 32;
 
 export interface PackedArg {
   readonly [PACKED_ARG]: PackedArray;
@@ -102,8 +103,11 @@ export function packItems(
     if (items.length < PACK_MIN_VALUES) return undefined;
     return (first != null && packFlat(items)) || packNullable(items, ctx && slabLease(ctx));
   }
-  if (isPlainDate(first))
-    return items.length < DATES_MIN ? undefined : packDates(items, ctx && slabLease(ctx));
+  if (isPlainDate(first) || typeof first === 'bigint') {
+    if (items.length < VALUES_MIN) return undefined;
+    const slabs = ctx && slabLease(ctx);
+    return typeof first === 'bigint' ? packBigInts(items, slabs) : packDates(items, slabs);
+  }
   if (!Array.isArray(first)) return packRecords(items);
   const depth = rowDepth(items);
   const slabs = ctx && slabLease(ctx);
@@ -131,7 +135,7 @@ export function packArg(array: unknown[], ctx: PrepareContext): PackedArg | unde
   if (
     type === 'number' || first == null
       ? array.length < PACK_ARG_MIN
-      : type !== 'object' && type !== 'boolean'
+      : type !== 'object' && type !== 'boolean' && type !== 'bigint'
   )
     return undefined;
   const known = ctx.packed?.get(array);
@@ -150,7 +154,7 @@ export function packResult(value: unknown[]): PackedArray | undefined {
   return packPlain(value, value[0], undefined);
 }
 
-/** An array of booleans, numbers (maybe with nulls), rows of them, Dates or records, packed. */
+/** An array of booleans, numbers (maybe with nulls), rows of them, Dates, BigInts or records, packed. */
 function packPlain(
   array: unknown[],
   first: unknown,
@@ -162,7 +166,9 @@ function packPlain(
   if (typeof first === 'number' || Array.isArray(first))
     return packNumberArray(array, ctx && slabLease(ctx));
   if (isPlainDate(first))
-    return array.length < DATES_MIN ? undefined : packDates(array, ctx && slabLease(ctx));
+    return array.length < VALUES_MIN ? undefined : packDates(array, ctx && slabLease(ctx));
+  if (typeof first === 'bigint')
+    return array.length < VALUES_MIN ? undefined : packBigInts(array, ctx && slabLease(ctx));
   return packRecords(array);
 }
 
@@ -229,7 +235,7 @@ export function packedLength(packed: Packed): number {
   if (ArrayBuffer.isView(packed)) return packed.length;
   if ('t' in packed) return packed.n.length;
   if ('k' in packed) return packed.n;
-  if ('d' in packed || 'z' in packed) return packedValuesLength(packed);
+  if ('d' in packed || 'z' in packed || 'g' in packed) return packedValuesLength(packed);
   return (packed.p ?? packed.o).length - 1;
 }
 
@@ -239,7 +245,7 @@ export function packedLength(packed: Packed): number {
  * surviving collections while the chunk runs.
  */
 export function packedItem(packed: PackedRows | PackedViews | PackedValues, i: number): unknown {
-  if ('d' in packed || 'z' in packed) return packedValue(packed, i);
+  if ('d' in packed || 'z' in packed || 'g' in packed) return packedValue(packed, i);
   if ('t' in packed) {
     const Ctor = viewConstructor(packed);
     return new Ctor(packed.b, packed.o[i], packed.n[i]);
@@ -260,7 +266,7 @@ export function unpackItems(payload: unknown): unknown[] {
     return unpackResults(payload);
   const packed = payload as Exclude<PackedArray, NumberArray>;
   if ('k' in packed) return unpackRecords(packed);
-  if ('d' in packed || 'z' in packed) return unpackValues(packed);
+  if ('d' in packed || 'z' in packed || 'g' in packed) return unpackValues(packed);
   if ('f' in packed) {
     const out = new Array<boolean>(packed.f.length);
     for (let i = 0; i < out.length; i++) out[i] = packed.f[i] === 1;

@@ -102,7 +102,7 @@ function packedLoop(fn: AnyFn, packed: Packed): (packed: unknown) => unknown {
       ? 'views'
       : 'k' in packed
         ? 'records'
-        : ('p' in packed && packed.p) || 'd' in packed || 'z' in packed
+        : ('p' in packed && packed.p) || 'd' in packed || 'z' in packed || 'g' in packed
           ? 'other'
           : 'rows';
   let loop = packedLoops[kind].get(fn);
