@@ -103,7 +103,9 @@ export function packRecords(items: unknown[], nesting = 0): PackedRecords | unde
     else if (kinds[j] === DATES) c[j] = { d: col as Float64Array };
     else if (kinds[j] === PRIMITIVES)
       c[j] =
-        packNullable(col as unknown[], undefined) ?? packBigInts(col as unknown[], undefined) ?? col;
+        packNullable(col as unknown[], undefined) ??
+        packBigInts(col as unknown[], undefined) ??
+        col;
     else c[j] = col instanceof Float64Array && ints[j] ? Int32Array.from(col) : col;
   }
   return { k: keys, c, n };
