@@ -65,6 +65,22 @@ describe('Dates and numbers with nulls pack into typed memory', () => {
     assert.notEqual(out[0], xs[0], 'new Dates, not the caller’s');
   });
 
+  test('Dates with nulls and undefineds among them pack with a mask; a hole or a number does not', () => {
+    const xs: unknown[] = dates(200);
+    for (let i = 1; i < xs.length; i += 9) xs[i] = i % 2 ? undefined : null;
+    const { packed, out } = roundTrip(xs);
+    assert.ok('d' in packed && packed.z instanceof Uint8Array);
+    assert.deepStrictEqual(times(out), times(xs));
+    assert.ok(1 in out && out[1] === undefined && out[10] === null);
+    const leading = [null, undefined, ...dates(PACK_ARG_MIN)];
+    assert.deepStrictEqual(times(roundTrip(leading).out), times(leading));
+    const holed = dates(100) as unknown[];
+    delete holed[50];
+    assert.equal(packResult(holed), undefined, 'a hole');
+    assert.equal(packResult([...dates(100), 1]), undefined, 'a number');
+    assert.equal(packResult([null, ...dates(100)]), undefined, 'led by null, too few to try');
+  });
+
   test('a Date of a subclass, a Date with its getTime replaced, or another object keeps the array to clone', () => {
     class Stamp extends Date {}
     const sub = dates(50);
@@ -80,12 +96,12 @@ describe('Dates and numbers with nulls pack into typed memory', () => {
 
   test('numbers with null and undefined: values, -0, NaN and which is missing survive, ints stay ints', () => {
     const { packed, out } = roundTrip(gappy(PACK_ARG_MIN * 2));
-    assert.ok('z' in packed && packed.v instanceof Float64Array);
+    assert.ok('v' in packed && 'z' in packed && packed.v instanceof Float64Array);
     assert.deepStrictEqual(spelt(out), spelt(gappy(PACK_ARG_MIN * 2)));
     assert.equal(out.length, PACK_ARG_MIN * 2);
     assert.ok(5 in out && out[17] === undefined && 17 in out);
     const ints = roundTrip(gappy(PACK_ARG_MIN, true));
-    assert.ok('z' in ints.packed && ints.packed.v instanceof Int32Array);
+    assert.ok('v' in ints.packed && ints.packed.v instanceof Int32Array);
     assert.deepStrictEqual(ints.out, gappy(PACK_ARG_MIN, true));
     const leadingNulls = [null, null, ...gappy(PACK_ARG_MIN)];
     assert.deepStrictEqual(spelt(roundTrip(leadingNulls).out), spelt(leadingNulls));
@@ -136,8 +152,20 @@ describe('Dates and numbers with nulls pack into typed memory', () => {
     const byBigInt = packRecords(ids)!;
     assert.ok('g' in byBigInt.c[0], 'a column of BigInts as a BigInt64Array');
     assert.deepStrictEqual(unpackRecords(byBigInt), ids);
-    const optional = xs.map((x, i) => ({ ...x, at: i === 7 ? null : x.at }));
-    assert.equal(packRecords(optional), undefined, 'a Date in one record and null in another');
+    const optional = xs.map((x, i) => ({
+      ...x,
+      at: i % 7 === 0 ? null : i === 8 ? undefined : x.at,
+    }));
+    const withGaps = packRecords(optional)!;
+    assert.ok(
+      'd' in withGaps.c[1] && 'z' in withGaps.c[1],
+      'optional Dates: time values and a mask',
+    );
+    assert.deepStrictEqual(unpackRecords(withGaps), optional);
+    const mixed = xs.map((x, i) => ({ ...x, at: i === 9 ? 5 : x.at }));
+    assert.equal(packRecords(mixed), undefined, 'a Date in one record and a number in another');
+    const late = xs.map((x, i) => ({ ...x, at: i === 9 ? x.at : i === 3 ? 'x' : null }));
+    assert.equal(packRecords(late), undefined, 'a string, then a Date');
   });
 
   describe('on thread workers', () => {
@@ -158,6 +186,11 @@ describe('Dates and numbers with nulls pack into typed memory', () => {
         3000,
       );
       assert.ok(made.every((d, i) => d instanceof Date && d.getTime() === i * 86_400_000));
+      const rows = Array.from({ length: 500 }, (_, i) => ({
+        id: i,
+        at: i % 3 ? new Date(i) : null,
+      }));
+      assert.deepStrictEqual(await pool.apply(echo, rows), rows);
     });
 
     test('a task sees the BigInts it was given, and returns them, from a call and a map', async () => {

@@ -11,11 +11,11 @@
  * MAX_KEYS of them, none `__proto__`, and every value, key by key, either a primitive, an
  * array of primitives, or (to MAX_NESTING levels) a plain object of one shape packed the same
  * way: JSON's usual `{ id, tags: [...], address: { city, zip } }`. Arrays of numbers in a
- * column go as packed rows, a column of Dates as their time values, and one of numbers with
- * nulls as numbers and a mask (pack-values.ts). Anything else (a view, a key that is an object
- * in one record and null in another, a Date in one and null in another) is left to structured
- * clone, whole array at once. The same object, array or Date twice arrives as two, and an inner
- * array of numbers loses named properties.
+ * column go as packed rows, a column of Dates (null in some) as their time values, and one of
+ * numbers with nulls as numbers and a mask (pack-values.ts). Anything else (a view, a key that
+ * is an object in one record and null in another) is left to structured clone, whole array at
+ * once. The same object, array or Date twice arrives as two, and an inner array of numbers
+ * loses named properties.
  */
 import type { NumberArray, PackedRows } from './pack.js';
 import { packRows, rebuildRows } from './pack-rows.js';
@@ -23,6 +23,7 @@ import {
   isPlainDate,
   type PackedValues,
   packBigInts,
+  packDates,
   packNullable,
   unpackValues,
 } from './pack-values.js';
@@ -59,8 +60,6 @@ const OBJECTS = 2;
 const ARRAYS = 3;
 const DATES = 4;
 
-const getTime = Date.prototype.getTime;
-
 /** The items by column, or undefined when they are not records of one shape (see above). */
 export function packRecords(items: unknown[], nesting = 0): PackedRecords | undefined {
   const n = items.length;
@@ -77,7 +76,7 @@ export function packRecords(items: unknown[], nesting = 0): PackedRecords | unde
   const kinds = head.map((v) => kindOf(v, nesting));
   if (kinds.includes(-1)) return undefined;
   const cols: Array<Float64Array | unknown[]> = kinds.map((kind) =>
-    kind === NUMBERS || kind === DATES ? new Float64Array(n) : new Array(n),
+    kind === NUMBERS ? new Float64Array(n) : new Array(n),
   );
   const ints = kinds.map((kind) => kind === NUMBERS);
   for (let j = 0; j < k; j++) if (!put(cols, kinds, ints, j, 0, head[j])) return undefined;
@@ -100,8 +99,11 @@ export function packRecords(items: unknown[], nesting = 0): PackedRecords | unde
       if (!inner) return undefined;
       c[j] = inner;
     } else if (kinds[j] === ARRAYS) c[j] = packRows(col as unknown[][], undefined, false) ?? col;
-    else if (kinds[j] === DATES) c[j] = { d: col as Float64Array };
-    else if (kinds[j] === PRIMITIVES)
+    else if (kinds[j] === DATES) {
+      const dates = packDates(col as unknown[], undefined);
+      if (!dates) return undefined;
+      c[j] = dates;
+    } else if (kinds[j] === PRIMITIVES)
       c[j] =
         packNullable(col as unknown[], undefined) ??
         packBigInts(col as unknown[], undefined) ??
@@ -151,16 +153,25 @@ function put(
     (col as unknown[])[i] = value;
     return true;
   } else if (kind === DATES) {
-    if (!isPlainDate(value)) return false;
-    (col as Float64Array)[i] = getTime.call(value);
+    if (value != null && !isPlainDate(value)) return false;
+    (col as unknown[])[i] = value;
     return true;
   } else if (kind === ARRAYS) {
     if (!Array.isArray(value) || !primitivesOnly(value)) return false;
     (col as unknown[])[i] = value;
     return true;
   }
-  if (!isPrimitive(value)) return false;
+  if (!isPrimitive(value)) {
+    // An optional timestamp: nulls so far, then a Date.
+    if (!isPlainDate(value) || !allMissing(col as unknown[], i)) return false;
+    kinds[j] = DATES;
+  }
   (col as unknown[])[i] = value;
+  return true;
+}
+
+function allMissing(col: unknown[], to: number): boolean {
+  for (let i = 0; i < to; i++) if (col[i] != null) return false;
   return true;
 }
 

@@ -17,9 +17,10 @@ import type { NumberArray } from './pack.js';
 import { Space } from './pack-rows.js';
 import type { SlabLease } from './slabs.js';
 
-/** Dates as their time values. */
+/** Dates as their time values; with `z` when some are null or undefined (as PackedNullable's). */
 export interface PackedDates {
   readonly d: Float64Array;
+  readonly z?: Uint8Array;
 }
 
 /** Numbers with nulls: the numbers (0 where none), and 1 a null, 2 an undefined, 0 a number. */
@@ -35,7 +36,7 @@ export interface PackedBigInts {
 
 export type PackedValues = PackedDates | PackedNullable | PackedBigInts;
 
-const NUMBER = 0;
+const PRESENT = 0;
 const NULL = 1;
 const UNDEFINED = 2;
 
@@ -48,17 +49,43 @@ export function isPlainDate(value: unknown): value is Date {
   return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === DATE_PROTO;
 }
 
-/** The array's Dates' time values, or undefined when any item is not a plain Date. */
+/**
+ * The array's Dates' time values, nulls and undefineds marked (an optional timestamp), or
+ * undefined when any item is something else (a hole too) or none is a Date.
+ */
 export function packDates(array: unknown[], slabs: SlabLease | undefined): PackedDates | undefined {
   const n = array.length;
+  if (!isPlainDate(array[firstPresent(array)])) return undefined;
   const space = new Space(slabs);
   const d = space.doubles(n);
+  let z: Uint8Array | undefined;
   for (let i = 0; i < n; i++) {
     const x = array[i];
-    if (!isPlainDate(x)) return space.undo();
-    d[i] = getTime.call(x);
+    if (isPlainDate(x)) {
+      d[i] = getTime.call(x);
+      if (z) z[i] = PRESENT;
+    } else if (isMissing(array, i, x)) {
+      if (!z) {
+        z = space.bytes(n);
+        z.fill(PRESENT, 0, i);
+      }
+      d[i] = 0;
+      z[i] = x === null ? NULL : UNDEFINED;
+    } else return space.undo();
   }
-  return { d };
+  return z ? { d, z } : { d };
+}
+
+/** The index of the first item that is neither null nor undefined, or the length. */
+function firstPresent(array: unknown[]): number {
+  let i = 0;
+  while (i < array.length && array[i] == null) i++;
+  return i;
+}
+
+/** null, or undefined that is not a hole (clone keeps holes, so a hole is refused). */
+function isMissing(array: unknown[], i: number, x: unknown): boolean {
+  return x === null || (x === undefined && i in array);
 }
 
 /** The array's BigInts, or undefined when any item is not one or needs more than 64 bits. */
@@ -88,9 +115,7 @@ export function packNullable(
 ): PackedNullable | undefined {
   const n = array.length;
   // Before any memory is taken: most arrays that reach here are of strings, or all missing.
-  let head = 0;
-  while (head < n && array[head] == null) head++;
-  if (head === n || typeof array[head] !== 'number') return undefined;
+  if (typeof array[firstPresent(array)] !== 'number') return undefined;
   const space = new Space(slabs);
   const z = space.bytes(n);
   const doubles = space.doubles(n);
@@ -100,9 +125,9 @@ export function packNullable(
     const x = array[i];
     if (typeof x === 'number') {
       doubles[i] = x;
-      z[i] = NUMBER;
+      z[i] = PRESENT;
       if (ints && ((x | 0) !== x || (x === 0 && 1 / x < 0))) ints = false;
-    } else if (x === null || (x === undefined && i in array)) {
+    } else if (isMissing(array, i, x)) {
       doubles[i] = 0;
       z[i] = x === null ? NULL : UNDEFINED;
       missing++;
@@ -117,17 +142,17 @@ export function packNullable(
 
 /** Item `i` of packed values. */
 export function packedValue(packed: PackedValues, i: number): unknown {
-  if ('d' in packed) return new Date(packed.d[i]);
   if ('g' in packed) return packed.g[i];
-  const z = packed.z[i];
-  return z === NUMBER ? packed.v[i] : z === NULL ? null : undefined;
+  const z = packed.z ? packed.z[i] : PRESENT;
+  if (z !== PRESENT) return z === NULL ? null : undefined;
+  return 'd' in packed ? new Date(packed.d[i]) : packed.v[i];
 }
 
 /** The array packed values stand for. */
 export function unpackValues(packed: PackedValues): unknown[] {
   const n = packedValuesLength(packed);
   const out = new Array<unknown>(n);
-  if ('d' in packed) {
+  if ('d' in packed && !packed.z) {
     const d = packed.d;
     for (let i = 0; i < n; i++) out[i] = new Date(d[i]);
     return out;
@@ -137,10 +162,18 @@ export function unpackValues(packed: PackedValues): unknown[] {
     for (let i = 0; i < n; i++) out[i] = g[i];
     return out;
   }
+  if ('d' in packed) {
+    const { d, z } = packed;
+    for (let i = 0; i < n; i++) {
+      const k = z![i];
+      out[i] = k === PRESENT ? new Date(d[i]) : k === NULL ? null : undefined;
+    }
+    return out;
+  }
   const { v, z } = packed;
   for (let i = 0; i < n; i++) {
     const k = z[i];
-    out[i] = k === NUMBER ? v[i] : k === NULL ? null : undefined;
+    out[i] = k === PRESENT ? v[i] : k === NULL ? null : undefined;
   }
   return out;
 }

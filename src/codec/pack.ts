@@ -101,7 +101,9 @@ export function packItems(
   const first = items[0];
   if (typeof first === 'number' || first == null) {
     if (items.length < PACK_MIN_VALUES) return undefined;
-    return (first != null && packFlat(items)) || packNullable(items, ctx && slabLease(ctx));
+    if (first != null) return packFlat(items) || packNullable(items, ctx && slabLease(ctx));
+    const slabs = ctx && slabLease(ctx);
+    return packNullable(items, slabs) ?? packDates(items, slabs);
   }
   if (isPlainDate(first) || typeof first === 'bigint') {
     if (items.length < VALUES_MIN) return undefined;
@@ -161,8 +163,11 @@ function packPlain(
   ctx: PrepareContext | undefined,
 ): PackedArray | undefined {
   if (typeof first === 'boolean') return packBooleans(array);
-  if (first == null)
-    return array.length < PACK_ARG_MIN ? undefined : packNullable(array, ctx && slabLease(ctx));
+  if (first == null) {
+    if (array.length < PACK_ARG_MIN) return undefined;
+    const slabs = ctx && slabLease(ctx);
+    return packNullable(array, slabs) ?? packDates(array, slabs);
+  }
   if (typeof first === 'number' || Array.isArray(first))
     return packNumberArray(array, ctx && slabLease(ctx));
   if (isPlainDate(first))
