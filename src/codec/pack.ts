@@ -135,9 +135,11 @@ export function packArg(array: unknown[], ctx: PrepareContext): PackedArg | unde
   // parsed CSV's rows), and most are small or of strings.
   const type = typeof first;
   if (
-    type === 'number' || first == null
+    type === 'number'
       ? array.length < PACK_ARG_MIN
-      : type !== 'object' && type !== 'boolean' && type !== 'bigint'
+      : first == null
+        ? array.length < VALUES_MIN
+        : type !== 'object' && type !== 'boolean' && type !== 'bigint'
   )
     return undefined;
   const known = ctx.packed?.get(array);
@@ -164,9 +166,13 @@ function packPlain(
 ): PackedArray | undefined {
   if (typeof first === 'boolean') return packBooleans(array);
   if (first == null) {
-    if (array.length < PACK_ARG_MIN) return undefined;
+    // Numbers or Dates with gaps, each at its own least length.
+    if (array.length < VALUES_MIN) return undefined;
     const slabs = ctx && slabLease(ctx);
-    return packNullable(array, slabs) ?? packDates(array, slabs);
+    return (
+      (array.length >= PACK_ARG_MIN ? packNullable(array, slabs) : undefined) ??
+      packDates(array, slabs)
+    );
   }
   if (typeof first === 'number' || Array.isArray(first))
     return packNumberArray(array, ctx && slabLease(ctx));
