@@ -20,6 +20,7 @@
 import type { NumberArray, PackedRows } from './pack.js';
 import { packRows, rebuildRows } from './pack-rows.js';
 import {
+  isPackedValues,
   isPlainDate,
   type PackedValues,
   packBigInts,
@@ -242,7 +243,7 @@ export function recordMaker(packed: PackedRecords): Maker {
 function columnValues(column: Column): ArrayLike<unknown> {
   if (Array.isArray(column) || ArrayBuffer.isView(column)) return column;
   if ('k' in column) return unpackRecords(column);
-  if ('d' in column || 'z' in column || 'g' in column) return unpackValues(column);
+  if (isPackedValues(column)) return unpackValues(column);
   return rebuildRows(column.v, column.o, 0, column.o.length - 1);
 }
 

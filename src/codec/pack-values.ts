@@ -36,6 +36,11 @@ export interface PackedBigInts {
 
 export type PackedValues = PackedDates | PackedNullable | PackedBigInts;
 
+/** Whether a packed form is one of these (its key, `d`, `z` or `g`, no other form has). */
+export function isPackedValues(packed: object): packed is PackedValues {
+  return 'd' in packed || 'z' in packed || 'g' in packed;
+}
+
 const PRESENT = 0;
 const NULL = 1;
 const UNDEFINED = 2;

@@ -32,6 +32,7 @@
 import { type PackedRecords, packRecords, recordMaker, unpackRecords } from './pack-records.js';
 import { PACK_MIN_VALUES, packMatrices, packRows, rebuildRows, rowBuilder } from './pack-rows.js';
 import {
+  isPackedValues,
   isPlainDate,
   type PackedValues,
   packBigInts,
@@ -246,7 +247,7 @@ export function packedLength(packed: Packed): number {
   if (ArrayBuffer.isView(packed)) return packed.length;
   if ('t' in packed) return packed.n.length;
   if ('k' in packed) return packed.n;
-  if ('d' in packed || 'z' in packed || 'g' in packed) return packedValuesLength(packed);
+  if (isPackedValues(packed)) return packedValuesLength(packed);
   return (packed.p ?? packed.o).length - 1;
 }
 
@@ -256,7 +257,7 @@ export function packedLength(packed: Packed): number {
  * surviving collections while the chunk runs.
  */
 export function packedItem(packed: PackedRows | PackedViews | PackedValues, i: number): unknown {
-  if ('d' in packed || 'z' in packed || 'g' in packed) return packedValue(packed, i);
+  if (isPackedValues(packed)) return packedValue(packed, i);
   if ('t' in packed) {
     const Ctor = viewConstructor(packed);
     return new Ctor(packed.b, packed.o[i], packed.n[i]);
@@ -277,7 +278,7 @@ export function unpackItems(payload: unknown): unknown[] {
     return unpackResults(payload);
   const packed = payload as Exclude<PackedArray, NumberArray>;
   if ('k' in packed) return unpackRecords(packed);
-  if ('d' in packed || 'z' in packed || 'g' in packed) return unpackValues(packed);
+  if (isPackedValues(packed)) return unpackValues(packed);
   if ('f' in packed) {
     const out = new Array<boolean>(packed.f.length);
     for (let i = 0; i < out.length; i++) out[i] = packed.f[i] === 1;

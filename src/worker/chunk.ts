@@ -8,6 +8,7 @@ import {
   resultsInRoom,
   rowBuilder,
 } from '../codec/pack.js';
+import { isPackedValues } from '../codec/pack-values.js';
 import { viewConstructor } from '../codec/pack-views.js';
 import { TaskKind } from '../wire/protocol.js';
 
@@ -102,7 +103,7 @@ function packedLoop(fn: AnyFn, packed: Packed): (packed: unknown) => unknown {
       ? 'views'
       : 'k' in packed
         ? 'records'
-        : ('p' in packed && packed.p) || 'd' in packed || 'z' in packed || 'g' in packed
+        : ('p' in packed && packed.p) || isPackedValues(packed)
           ? 'other'
           : 'rows';
   let loop = packedLoops[kind].get(fn);
