@@ -114,6 +114,22 @@ const SHAPES = {
     make: () => new Uint8Array(64 << 20).map((_, i) => i & 255),
     list: 'typedSum',
   },
+  'points 1M × 2 (number[][])': {
+    make: () => Array.from({ length: 1e6 }, (_, i) => [i * 0.5, i % 7]),
+    list: 'rowSums',
+    item: 'rowSum',
+  },
+  'pairs 1M [string, number] (Object.entries)': {
+    make: () => Array.from({ length: 1e6 }, (_, i) => [`k${i % 5000}`, i]),
+    list: 'pairs',
+    item: 'pair',
+  },
+  'records 200K {id, v: Float32Array(3)}': {
+    make: () =>
+      Array.from({ length: 2e5 }, (_, i) => ({ id: i, v: new Float32Array([i, 1, i % 5]) })),
+    list: 'vecRecords',
+    item: 'vecRecord',
+  },
   'booleans 8M': {
     make: () => Array.from({ length: 8e6 }, (_, i) => i % 3 === 0),
     list: 'trues',

@@ -151,3 +151,21 @@ export function typedSum(a) {
   for (let i = 0; i < a.length; i++) s += a[i];
   return s;
 }
+/** Key-value pairs (`Object.entries` of a big object): the keys' lengths plus the values. */
+export function pair(p) {
+  return p[0].length + p[1];
+}
+export function pairs(list) {
+  let s = 0;
+  for (let i = 0; i < list.length; i++) s += pair(list[i]);
+  return s;
+}
+/** Records holding a small typed array each (a point with a vector). */
+export function vecRecord(o) {
+  return o.id + o.v[0] + o.v[2];
+}
+export function vecRecords(list) {
+  let s = 0;
+  for (let i = 0; i < list.length; i++) s += vecRecord(list[i]);
+  return s;
+}
