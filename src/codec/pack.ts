@@ -42,7 +42,7 @@ import {
   packNullable,
   unpackValues,
 } from './pack-values.js';
-import { type PackedViews, packViews, viewConstructor } from './pack-views.js';
+import { type PackedViews, packViews, unpackViews, viewConstructor } from './pack-views.js';
 import type { PrepareContext } from './prepare.js';
 import { type SlabLease, slabLease } from './slabs.js';
 
@@ -259,8 +259,8 @@ export function packedLength(packed: Packed): number {
 export function packedItem(packed: PackedRows | PackedViews | PackedValues, i: number): unknown {
   if (isPackedValues(packed)) return packedValue(packed, i);
   if ('t' in packed) {
-    const Ctor = viewConstructor(packed);
-    return new Ctor(packed.b, packed.o[i], packed.n[i]);
+    const view = new (viewConstructor(packed))(packed.b, packed.o[i], packed.n[i]);
+    return packed.a ? (view as Int8Array).slice() : view;
   }
   if (packed.p) return rebuildRows(packed.v, packed.o, packed.p[i], packed.p[i + 1]);
   return rowBuilder(packed.v)(packed.v, packed.o, i);
@@ -284,8 +284,7 @@ export function unpackItems(payload: unknown): unknown[] {
     for (let i = 0; i < out.length; i++) out[i] = packed.f[i] === 1;
     return out;
   }
-  if ('t' in packed)
-    return Array.from({ length: packed.n.length }, (_, i) => packedItem(packed, i));
+  if ('t' in packed) return unpackViews(packed);
   if (packed.p) return rebuildMatrices(packed.v, packed.o, packed.p);
   return rebuildRows(packed.v, packed.o, 0, packed.o.length - 1);
 }

@@ -95,6 +95,11 @@ function viewReaders() {
   const bufferOf = getter('buffer') as Getter<ArrayBufferLike>;
   const offsetOf = getter('byteOffset') as Getter<number>;
   const lengthOf = getter('length') as Getter<number>;
+  const ownGetter = (key: string) =>
+    Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, key)?.get;
+  // ArrayBuffer's own byteLength getter throws for a SharedArrayBuffer: that is the check.
+  const bytesOf = ownGetter('byteLength') as Getter<number>;
+  const resizableOf = ownGetter('resizable') as Getter<boolean> | undefined;
 
   /**
    * Each view's offset and length into `o` and `n`, in one pass, each property read once; the
@@ -149,7 +154,40 @@ function viewReaders() {
     return [lo, hi, elements];
   }
 
-  return { tagOf, bufferOf, readViews };
+  /**
+   * Each view's length into `n` when every one is of `type` and the whole of a plain, fixed
+   * ArrayBuffer of its own, not moved (`transfer`) and of 1 to `limit` elements; their total
+   * elements, or -1 for any other chunk. An empty view is refused too: its buffer may be
+   * detached, which only structured clone reports as it should.
+   */
+  function readOwnViews(
+    items: unknown[],
+    type: string,
+    per: number,
+    limit: number,
+    n: Float64Array,
+    transfer: ReadonlySet<unknown> | undefined,
+  ): number {
+    let total = 0;
+    try {
+      for (let i = 0; i < items.length; i++) {
+        const v = items[i];
+        if (tagOf.call(v) !== type || offsetOf.call(v) !== 0) return -1;
+        const length = lengthOf.call(v);
+        if (length === 0 || length > limit) return -1;
+        const own = bufferOf.call(v);
+        if (bytesOf.call(own) !== length * per || resizableOf?.call(own) === true) return -1;
+        if (transfer?.has(own)) return -1;
+        n[i] = length;
+        total += length;
+      }
+    } catch {
+      return -1; // a view of a SharedArrayBuffer
+    }
+    return total;
+  }
+
+  return { tagOf, bufferOf, readViews, readOwnViews };
 }
 
-export const { tagOf, bufferOf, readViews } = viewReaders();
+export const { tagOf, bufferOf, readViews, readOwnViews } = viewReaders();

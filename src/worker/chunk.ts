@@ -40,9 +40,10 @@ const MAP_LOOP_SOURCE = `return function mapLoop(items) {
 };`;
 
 /** Loops over packed payloads, by kind, each of its own for each task function (see mapLoop). */
-type PackedKind = 'views' | 'rows' | 'records' | 'other';
+type PackedKind = 'views' | 'ownViews' | 'rows' | 'records' | 'other';
 const packedLoops: Record<PackedKind, WeakMap<AnyFn, (packed: any) => unknown>> = {
   views: new WeakMap(),
+  ownViews: new WeakMap(),
   rows: new WeakMap(),
   records: new WeakMap(),
   other: new WeakMap(),
@@ -57,6 +58,10 @@ const PACKED_ITEM: Record<PackedKind, [string, string]> = {
   views: [
     'const C = ctor(packed), b = packed.b, o = packed.o, n = packed.n, length = n.length;',
     'new C(b, o[I], n[I])',
+  ],
+  ownViews: [
+    'const C = ctor(packed), b = packed.b, o = packed.o, n = packed.n, length = n.length;',
+    'new C(b, o[I], n[I]).slice()',
   ],
   rows: ['const v = packed.v, o = packed.o, length = o.length - 1, row = rows(v);', 'row(v, o, I)'],
   records: ['const make = items(packed), length = packed.n;', 'make(I)'],
@@ -100,7 +105,9 @@ function numbered(
 function packedLoop(fn: AnyFn, packed: Packed): (packed: unknown) => unknown {
   const kind: PackedKind =
     't' in packed
-      ? 'views'
+      ? packed.a
+        ? 'ownViews'
+        : 'views'
       : 'k' in packed
         ? 'records'
         : ('p' in packed && packed.p) || isPackedValues(packed)
