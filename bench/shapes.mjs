@@ -130,6 +130,17 @@ const SHAPES = {
     list: 'vecRecords',
     item: 'vecRecord',
   },
+  'one string of 50 MB (halves, eighths of it)': {
+    make: () => 'abcdefghij'.repeat(5e6),
+    list: 'size',
+  },
+  'records 500K, one in ten with a key more (clone)': {
+    make: () =>
+      Array.from({ length: 5e5 }, (_, i) =>
+        i % 10 === 0 ? { id: i, x: i / 2, extra: 'e' } : { id: i, x: i / 2 },
+      ),
+    list: 'size',
+  },
   'booleans 8M': {
     make: () => Array.from({ length: 8e6 }, (_, i) => i % 3 === 0),
     list: 'trues',

@@ -122,6 +122,15 @@ for (const target of targets) {
       test('an inline function runs as a task', async () => {
         assert.deepEqual(await pool.map((x: number) => x + 1, [1, 2]), [2, 3]);
       });
+
+      test('an inline function may import() what it needs', async () => {
+        const joined = await pool.submit(
+          async (a: string, b: string) => (await import('node:path')).posix.join(a, b),
+          'x',
+          'y',
+        );
+        assert.equal(joined, 'x/y');
+      });
     }
 
     test('close finishes queued work, then refuses new work with SPINDLE_POOL_CLOSED', async () => {

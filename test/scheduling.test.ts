@@ -141,6 +141,23 @@ describe('a worker never waits for the caller between long calls', () => {
   });
 });
 
+test('two calls of one tick with long strings go to two idle workers, not one after the other', async () => {
+  const pool = new Pool({ workers: 2 });
+  try {
+    const whose = async (_text: string) => (await import('node:worker_threads')).threadId;
+    await Promise.all([pool.submit(whose, ''), pool.submit(whose, '')]);
+    // Teach the scheduler the task is cheap: only its argument is not.
+    for (let i = 0; i < 20; i++) await pool.submit(whose, '');
+    const text = 'abcdefghij'.repeat(1_000_000);
+    for (let round = 0; round < 3; round++) {
+      const [a, b] = await Promise.all([pool.submit(whose, text), pool.submit(whose, text)]);
+      assert.notEqual(a, b, `round ${round}: both on thread ${a}`);
+    }
+  } finally {
+    await pool.close();
+  }
+});
+
 test('calls with heavy arguments wait deeper in a busy worker than light ones, so their copying overlaps its work', async () => {
   const spinWith = (ms: number, _data: unknown) => {
     const end = Date.now() + ms;
@@ -168,6 +185,12 @@ test('calls with heavy arguments wait deeper in a busy worker than light ones, s
     );
     const heavy = Array.from({ length: 5000 }, (_, i) => `row ${i}`);
     assert.deepEqual(await held(heavy), { inFlight: 4, queued: 2 }, 'three wait behind it');
+    // Long strings cost as much to copy: one of 100 KB, or a few of them in a short array.
+    const text = 'x'.repeat(100_000);
+    assert.deepEqual(await held(text), { inFlight: 4, queued: 2 }, 'a long string');
+    assert.deepEqual(await held({ text }), { inFlight: 4, queued: 2 }, 'in an object');
+    assert.deepEqual(await held(['a', text, text]), { inFlight: 4, queued: 2 }, 'in an array');
+    assert.deepEqual(await held(['a', 'b', 'c']), { inFlight: 2, queued: 4 }, 'short ones');
   } finally {
     await pool.close();
   }

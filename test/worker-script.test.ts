@@ -39,12 +39,14 @@ const MAIN = `import { Pool } from 'spindle';
 import { tasks } from './tasks.mjs';
 const pool = new Pool({ workers: 2 });
 try {
-  const [how, cubes, code] = await Promise.all([
+  const [how, cubes, code, sep] = await Promise.all([
     pool.submit(tasks.how),
     pool.map(tasks.cube, [1, 2, 3, 4]),
     pool.submit(tasks.timeoutKind),
+    // An inline task's own import(): code the script compiles has none unless it is lent one.
+    pool.submit(async () => (await import('node:path')).sep),
   ]);
-  console.log(JSON.stringify({ how, cubes, code }));
+  console.log(JSON.stringify({ how, cubes, code, sep }));
 } finally {
   await pool.close();
 }
@@ -59,6 +61,7 @@ async function runMain(env: Record<string, string>) {
   const out = JSON.parse(stdout.trim().split('\n').at(-1)!);
   assert.deepEqual(out.cubes, [1, 8, 27, 64]);
   assert.equal(out.code, 'SPINDLE_TIMEOUT');
+  assert.equal(out.sep, '/');
   return out.how as string;
 }
 

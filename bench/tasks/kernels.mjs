@@ -169,3 +169,10 @@ export function vecRecords(list) {
   for (let i = 0; i < list.length; i++) s += vecRecord(list[i]);
   return s;
 }
+
+/** Any value: how many things it holds (probes of shapes the other kernels do not read). */
+export function size(x) {
+  if (Array.isArray(x) || typeof x === 'string') return x.length;
+  if (x instanceof Map || x instanceof Set) return x.size;
+  return Object.keys(x).length;
+}

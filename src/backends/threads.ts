@@ -20,8 +20,9 @@ import { startThread, underScriptCondition } from './worker-condition.js';
 /**
  * Loads the runtime, registering tsx first when the caller runs under tsx (see typescript.ts):
  * on Node as a classic script compiled with V8's code cache (see script-runtime.ts), else (Bun,
- * Deno, spindle's sources under tsx) by importing the entry. `import()` and
- * `process.getBuiltinModule`, and `require` only if there is one: an eval'd worker inherits
+ * Deno, spindle's sources under tsx) by importing the entry. `import()` (and a
+ * `Function` whose code has it, for inline tasks) and `process.getBuiltinModule`, and `require`
+ * only if there is one: an eval'd worker inherits
  * `--input-type=module` from a caller started with `node --input-type=module -e`, and then runs
  * this as a module. In one arrow function, so that none of its names becomes a global of the
  * thread. On Node ≥ 22.1 the thread keeps V8's compiled code of the ES modules it imports in
@@ -41,6 +42,7 @@ const runScript = (file, threads, first) => {
   const { readFileSync, renameSync, unlinkSync, writeFileSync } = load('node:fs');
   const script = new (load('node:vm').Script)(source ?? readFileSync(file, 'utf8'), { filename: file, cachedData: cache });
   globalThis[Symbol.for('spindle.import')] = (url) => import(url);
+  globalThis[Symbol.for('spindle.function')] = (...parts) => new Function(...parts);
   if (lentRequire) globalThis[Symbol.for('spindle.require')] = lentRequire;
   if (modules?.registerHooks) {
     const face = new URL('face-proxy.js', threads.workerData.entry).href;

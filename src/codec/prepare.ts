@@ -4,7 +4,8 @@ import type { Arena, ArenaLease } from './arena.js';
 import { findUncloneable } from './clone-path.js';
 import { type PackedArg, packArg } from './pack.js';
 import { enumerableOnPrototype } from './pack-records.js';
-import { type Span, shareSpans, spanViewOf } from './spans.js';
+import { copiedAlone, crossesAsItIs, HEAVY_BYTES, prepareView } from './prepare-view.js';
+import { type Span, shareSpans } from './spans.js';
 import { type HasWireForm, hasWireForm, TO_WIRE, WIRE_MARK } from './wire-form.js';
 
 /**
@@ -49,9 +50,8 @@ export interface PrepareContext {
   heavy?: boolean;
 }
 
-/** An array of this many items, or a view of this many bytes, makes a call heavy. */
+/** An array of this many items, or a view or strings of HEAVY_BYTES, makes a call heavy. */
 const HEAVY_ITEMS = 1024;
-const HEAVY_BYTES = 64 * 1024;
 
 /** Views over a sparse array's indices cost what its elements cost, not what its length says. */
 const SPARSE_CHECK_LENGTH = 1024;
@@ -96,7 +96,10 @@ function prepareField(
   depth: number,
 ): Record<string, unknown> | undefined {
   const item = value[key];
-  if (typeof item !== 'object' || item === null) return out;
+  if (typeof item !== 'object' || item === null) {
+    if (typeof item === 'string' && item.length >= HEAVY_BYTES) ctx.heavy = true;
+    return out;
+  }
   const prepared = prepareAny(item, ctx, depth + 1);
   if (prepared !== item) (out ??= { ...value })[key] = prepared;
   return out;
@@ -110,7 +113,7 @@ function prepareInstance(value: object, ctx: PrepareContext): unknown {
 }
 
 function prepareArray(value: unknown[], ctx: PrepareContext, depth: number, packs: boolean) {
-  if (value.length >= HEAVY_ITEMS) ctx.heavy = true;
+  if (value.length >= HEAVY_ITEMS || stringBytes(value) >= HEAVY_BYTES) ctx.heavy = true;
   const packed = packs ? packArg(value, ctx) : undefined;
   if (packed) {
     ctx.wireForms = true;
@@ -154,6 +157,17 @@ function prepareArray(value: unknown[], ctx: PrepareContext, depth: number, pack
   return out ?? value;
 }
 
+/**
+ * About how many characters an array of strings holds, from its first, middle and last items:
+ * a few long strings cost the caller as much to serialise as many short values. 0 for others.
+ */
+function stringBytes(value: unknown[]): number {
+  const n = value.length;
+  return n === 0 ? 0 : Math.max(chars(value[0]), chars(value[n >> 1]), chars(value[n - 1])) * n;
+}
+
+const chars = (item: unknown) => (typeof item === 'string' ? item.length : 0);
+
 /** An array with holes, by its own indices: its length may be far beyond its elements. */
 function prepareSparse(value: unknown[], ctx: PrepareContext, depth: number): unknown[] {
   let out: unknown[] | undefined;
@@ -186,7 +200,10 @@ export function prepareArgs(args: unknown[], ctx: PrepareContext): unknown[] {
   let out: unknown[] | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (typeof arg !== 'object' || arg === null) continue;
+    if (typeof arg !== 'object' || arg === null) {
+      if (typeof arg === 'string' && arg.length >= HEAVY_BYTES) ctx.heavy = true;
+      continue;
+    }
     const prepared = prepareAny(arg, ctx, 0);
     if (prepared !== arg) (out ??= args.slice())[i] = prepared;
   }
@@ -214,142 +231,6 @@ function markWireForms(out: unknown[], original: unknown, ctx: PrepareContext): 
   const marked = out === original ? out.slice() : out;
   (marked as unknown[] & Record<string, unknown>)[WIRE_MARK] = 1;
   return marked;
-}
-
-type View = ArrayBufferView & { length?: number };
-
-function prepareView(view: View, ctx: PrepareContext): unknown {
-  if (view.byteLength >= HEAVY_BYTES) ctx.heavy = true;
-  const buffer = view.buffer;
-  if (ctx.transfer?.has(buffer)) return view;
-  const isShared = typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer;
-  if (isShared) return ctx.sharesMemory ? view : copyView(view, new ArrayBuffer(view.byteLength));
-  if (ctx.sharesMemory && ctx.maxNbytes !== undefined && view.byteLength > ctx.maxNbytes)
-    return shareView(view, ctx);
-  if (view.byteLength === buffer.byteLength && !isNodeBuffer(view)) return view;
-  const spanned = ctx.spans && spanViewOf(view, ctx.spans);
-  if (spanned) return viewOver(view, spanned.sab, view.byteOffset - spanned.lo);
-  return copyView(view, new ArrayBuffer(view.byteLength));
-}
-
-/**
- * The common view in an array (a row made on its own), which prepareView would send as it is,
- * told with one read of its buffer: an array of 100,000 of them cost the walk ~260 ns a view
- * asking prepareView's questions one by one (two reads of `buffer`, two of Buffer.isBuffer).
- */
-function crossesAsItIs(view: View, ctx: PrepareContext): boolean {
-  const n = view.byteLength;
-  if (n >= HEAVY_BYTES || (ctx.maxNbytes !== undefined && n > ctx.maxNbytes)) return false;
-  const buffer = view.buffer;
-  return (
-    n === buffer.byteLength &&
-    !(SharedBuffer !== undefined && buffer instanceof SharedBuffer) &&
-    isBuiltinView(Object.getPrototypeOf(view))
-  );
-}
-
-/** The last built-in typed-array prototype seen: arrays of views are mostly of one type. */
-let lastViewProto: object | undefined;
-
-function isBuiltinView(proto: object): boolean {
-  if (proto === lastViewProto) return true;
-  if (!BUILTIN_CTORS.has(proto)) return false;
-  lastViewProto = proto;
-  return true;
-}
-
-const SharedBuffer = typeof SharedArrayBuffer !== 'undefined' ? SharedArrayBuffer : undefined;
-
-/** True for a view prepareView would copy into its own new ArrayBuffer. */
-function copiedAlone(view: View, ctx: PrepareContext): boolean {
-  const buffer = view.buffer;
-  // The common answer first: a view of its whole buffer crosses as it is.
-  if (view.byteLength === buffer.byteLength && !isNodeBuffer(view)) return false;
-  if (ctx.transfer?.has(buffer)) return false;
-  if (typeof SharedArrayBuffer !== 'undefined' && buffer instanceof SharedArrayBuffer) return false;
-  return ctx.maxNbytes === undefined || view.byteLength <= ctx.maxNbytes;
-}
-
-function shareView(view: View, ctx: PrepareContext): unknown {
-  const buffer = view.buffer;
-  // Share the whole buffer when the view is most of it (views of one array then share one
-  // copy); otherwise copy only the view's bytes.
-  const whole = view.byteLength * 2 >= buffer.byteLength;
-  if (ctx.arena) {
-    const lease = (ctx.lease ??= ctx.arena.lease());
-    // Only the view's own bytes are checked against a copy already made (see arena.ts).
-    const at = view.byteOffset;
-    return whole
-      ? viewOver(
-          view,
-          lease.copy(buffer, 0, buffer.byteLength, false, at, at + view.byteLength),
-          at,
-        )
-      : viewOver(view, lease.copy(buffer, view.byteOffset, view.byteLength), 0);
-  }
-  if (whole) {
-    const shared = (ctx.shared ??= new Map());
-    let sab = shared.get(buffer);
-    if (!sab) {
-      sab = new SharedArrayBuffer(buffer.byteLength);
-      new Uint8Array(sab).set(new Uint8Array(buffer));
-      shared.set(buffer, sab);
-    }
-    return viewOver(view, sab, view.byteOffset);
-  }
-  return copyView(view, new SharedArrayBuffer(view.byteLength));
-}
-
-function copyView(view: View, target: ArrayBufferLike): unknown {
-  new Uint8Array(target).set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
-  return viewOver(view, target, 0);
-}
-
-function viewOver(view: View, buffer: ArrayBufferLike, byteOffset: number): unknown {
-  if (view instanceof DataView) return new DataView(buffer, byteOffset, view.byteLength);
-  const Ctor = typedArrayConstructor(view);
-  const bytesPer = (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-  return new Ctor(buffer, byteOffset, view.byteLength / bytesPer);
-}
-
-type ViewCtor = new (buffer: ArrayBufferLike, offset: number, length: number) => unknown;
-
-/** The built-in typed-array constructors, each once. */
-export const TYPED_ARRAYS = [
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
-];
-
-/** Built-in typed-array constructors by prototype: most views are of one, found without a tag. */
-const BUILTIN_CTORS = new Map<object, ViewCtor>(
-  TYPED_ARRAYS.map((c) => [c.prototype, c as unknown as ViewCtor]),
-);
-
-/** The built-in constructor, also for subclasses such as Node's Buffer. */
-function typedArrayConstructor(view: View): ViewCtor {
-  const builtin = BUILTIN_CTORS.get(Object.getPrototypeOf(view));
-  if (builtin) return builtin;
-  const tag = Object.prototype.toString.call(view).slice(8, -1);
-  return (globalThis as any)[tag];
-}
-
-/**
- * Read once: Node's `Buffer` global is a getter (~100 ns a read), and an argument holding
- * 100,000 small typed arrays asked for it twice a view.
- */
-const NodeBuffer = typeof Buffer !== 'undefined' ? Buffer : undefined;
-
-function isNodeBuffer(view: View): boolean {
-  return NodeBuffer?.isBuffer(view) === true;
 }
 
 /** A few probes for holes: a dense array has none, a sparse one of huge length has many. */

@@ -100,6 +100,7 @@ function viewReaders() {
   // ArrayBuffer's own byteLength getter throws for a SharedArrayBuffer: that is the check.
   const bytesOf = ownGetter('byteLength') as Getter<number>;
   const resizableOf = ownGetter('resizable') as Getter<boolean> | undefined;
+  const Shared = typeof SharedArrayBuffer === 'function' ? SharedArrayBuffer : undefined;
 
   /**
    * Each view's offset and length into `o` and `n`, in one pass, each property read once; the
@@ -177,6 +178,8 @@ function viewReaders() {
         if (length === 0 || length > limit) return -1;
         const own = bufferOf.call(v);
         if (bytesOf.call(own) !== length * per || resizableOf?.call(own) === true) return -1;
+        // Where an engine's getter does not throw for one, the check is made outright.
+        if (Shared !== undefined && own instanceof Shared) return -1;
         if (transfer?.has(own)) return -1;
         n[i] = length;
         total += length;

@@ -1,4 +1,5 @@
 import type { InlineTaskDef, TaskDef } from '../tasks/types.js';
+import { makeFunction } from './thread-script.js';
 
 type AnyFn = (...args: any[]) => unknown;
 
@@ -78,7 +79,7 @@ export function compileInline(
   const key = `${def.names.join(',')}\u0000${def.src}`;
   let factory = factories.get(key);
   if (!factory) {
-    factory = new Function(...HELPER_NAMES, ...def.names, `return ${def.src};`) as AnyFn;
+    factory = makeFunction(...HELPER_NAMES, ...def.names, `return ${def.src};`);
     factories.set(key, factory);
   }
   const build = factory;

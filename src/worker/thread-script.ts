@@ -3,10 +3,12 @@
  * (see backends/script-runtime.ts). On globalThis: the bootstrap is not a module.
  */
 const LENT_IMPORT = Symbol.for('spindle.import');
+const LENT_FUNCTION = Symbol.for('spindle.function');
 const FIRST_RESULT = Symbol.for('spindle.beforeFirstResult');
 
 type Global = {
   [LENT_IMPORT]?: (url: string) => Promise<Record<string, unknown>>;
+  [LENT_FUNCTION]?: (...parts: string[]) => (...args: unknown[]) => unknown;
   [FIRST_RESULT]?: () => void;
 };
 const global = globalThis as Global;
@@ -19,6 +21,16 @@ const global = globalThis as Global;
 export function importUrl(url: string): Promise<Record<string, unknown>> {
   const lent = global[LENT_IMPORT];
   return lent ? lent(url) : (import(url) as Promise<Record<string, unknown>>);
+}
+
+/**
+ * `new Function(...parts)` whose code may use `import()` (an inline task's `await
+ * import('node:fs')`): V8 gives code made by `Function` the `import()` of its caller, and the
+ * script's has none, so the bootstrap's `Function` makes it.
+ */
+export function makeFunction(...parts: string[]): (...args: unknown[]) => unknown {
+  const lent = global[LENT_FUNCTION];
+  return lent ? lent(...parts) : (new Function(...parts) as (...args: unknown[]) => unknown);
 }
 
 /**
