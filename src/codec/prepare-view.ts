@@ -108,7 +108,7 @@ function viewOver(view: View, buffer: ArrayBufferLike, byteOffset: number): unkn
 type ViewCtor = new (buffer: ArrayBufferLike, offset: number, length: number) => unknown;
 
 /** The built-in typed-array constructors, each once. */
-export const TYPED_ARRAYS = [
+const TYPED_ARRAYS = [
   Int8Array,
   Uint8Array,
   Uint8ClampedArray,
