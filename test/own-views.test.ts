@@ -168,6 +168,13 @@ describe('views of their own buffers crossing to thread workers', () => {
     );
   });
 
+  test('imapSettled, which makes each row as its task asks for it, delivers them the same', async () => {
+    const rows = ownRows(300);
+    const out: unknown[] = [];
+    for await (const r of pool.imapSettled(describeOwn, rows)) out.push(r.ok ? r.value : r.error);
+    assert.deepStrictEqual(out, expectedOf(rows));
+  });
+
   test('imap, without slabs, delivers small and large rows the same', async () => {
     for (const rows of [
       ownRows(300),
