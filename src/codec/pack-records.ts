@@ -70,6 +70,9 @@ export function packRecords(items: unknown[], nesting = 0): PackedRecords | unde
   const keys = Object.keys(items[0] as object);
   const k = keys.length;
   if (k === 0 || k > MAX_KEYS || keys.includes('__proto__')) return undefined;
+  // Read before any pass, as pack-rows.ts's endRefuses: records whose last (or middle) one is of
+  // another shape would be read whole before they were refused.
+  if (!hasKeys(items[n >> 1], keys) || !hasKeys(items[n - 1], keys)) return undefined;
   // The first object's values, read once (a getter runs once, as under structured clone), tell
   // each column's kind before any is made.
   const first = items[0] as Record<string, unknown>;
@@ -112,6 +115,14 @@ export function packRecords(items: unknown[], nesting = 0): PackedRecords | unde
     else c[j] = col instanceof Float64Array && ints[j] ? Int32Array.from(col) : col;
   }
   return { k: keys, c, n };
+}
+
+/** Whether `item` is a plain object with exactly these own enumerable keys in this order (no value is read). */
+function hasKeys(item: unknown, keys: string[]): boolean {
+  if (!isPlain(item)) return false;
+  let j = 0;
+  for (const key in item as object) if (key !== keys[j++]) return false;
+  return j === keys.length;
 }
 
 /**

@@ -60,7 +60,7 @@ export function isPlainDate(value: unknown): value is Date {
  */
 export function packDates(array: unknown[], slabs: SlabLease | undefined): PackedDates | undefined {
   const n = array.length;
-  if (!isPlainDate(array[firstPresent(array)])) return undefined;
+  if (!isPlainDate(array[firstPresent(array)]) || !endFits(array, isPlainDate)) return undefined;
   const space = new Space(slabs);
   const d = space.doubles(n);
   let z: Uint8Array | undefined;
@@ -81,6 +81,18 @@ export function packDates(array: unknown[], slabs: SlabLease | undefined): Packe
   return z ? { d, z } : { d };
 }
 
+const isNumber = (x: unknown) => typeof x === 'number';
+
+/**
+ * Whether the middle and last items are of the kind (or missing), read before any pass: an array
+ * that ends in something else would be read whole before it is refused (see pack-rows.ts).
+ */
+function endFits(array: unknown[], fits: (x: unknown) => boolean): boolean {
+  const mid = array[array.length >> 1];
+  const last = array[array.length - 1];
+  return (mid == null || fits(mid)) && (last == null || fits(last));
+}
+
 /** The index of the first item that is neither null nor undefined, or the length. */
 function firstPresent(array: unknown[]): number {
   let i = 0;
@@ -99,7 +111,7 @@ export function packBigInts(
   slabs: SlabLease | undefined,
 ): PackedBigInts | undefined {
   const n = array.length;
-  if (n === 0 || typeof array[0] !== 'bigint') return undefined;
+  if (n === 0 || typeof array[0] !== 'bigint' || typeof array[n - 1] !== 'bigint') return undefined;
   const space = new Space(slabs);
   const g = space.bigints(n);
   for (let i = 0; i < n; i++) {
@@ -120,7 +132,7 @@ export function packNullable(
 ): PackedNullable | undefined {
   const n = array.length;
   // Before any memory is taken: most arrays that reach here are of strings, or all missing.
-  if (typeof array[firstPresent(array)] !== 'number') return undefined;
+  if (typeof array[firstPresent(array)] !== 'number' || !endFits(array, isNumber)) return undefined;
   const space = new Space(slabs);
   const z = space.bytes(n);
   const doubles = space.doubles(n);

@@ -30,7 +30,14 @@
  */
 
 import { type PackedRecords, packRecords, recordMaker, unpackRecords } from './pack-records.js';
-import { PACK_MIN_VALUES, packMatrices, packRows, rebuildRows, rowBuilder } from './pack-rows.js';
+import {
+  PACK_MIN_VALUES,
+  packMatrices,
+  packNumbers,
+  packRows,
+  rebuildRows,
+  rowBuilder,
+} from './pack-rows.js';
 import {
   isPackedValues,
   isPlainDate,
@@ -102,7 +109,9 @@ export function packItems(
   const first = items[0];
   if (typeof first === 'number' || first == null) {
     if (items.length < PACK_MIN_VALUES) return undefined;
-    if (first != null) return packFlat(items) || packNullable(items, ctx && slabLease(ctx));
+    // Fresh typed arrays, not slabs: see bench/RESULTS.md (W3, ninth session).
+    if (first != null)
+      return orNullable(items, packNumbers(items, undefined), ctx && slabLease(ctx));
     const slabs = ctx && slabLease(ctx);
     return packNullable(items, slabs) ?? packDates(items, slabs);
   }
@@ -219,7 +228,7 @@ export function packNumberArray(
     ? 1
     : (first as unknown[]).length * (depth === 2 ? (head as unknown[]).length : 1);
   if (array.length * perItem < PACK_ARG_MIN) return undefined;
-  if (flat) return packRows([array], slabs, false)?.v ?? packNullable(array, slabs);
+  if (flat) return orNullable(array, packNumbers(array, slabs), slabs);
   if (rowDepth(array) !== depth) return undefined;
   return depth === 1
     ? packRows(array as unknown[][], slabs, false)
@@ -301,15 +310,13 @@ export function unpackResults<T>(raw: T[] | NumberArray): T[] {
   return out;
 }
 
-/** Numbers of one kind: Int32 while every value is one, else Float64 (checks stop at a non-number). */
-function packFlat(items: unknown[]): NumberArray | undefined {
-  let ints = true;
-  for (let i = 0; i < items.length; i++) {
-    const x = items[i];
-    if (typeof x !== 'number') return undefined;
-    if (ints && ((x | 0) !== x || Object.is(x, -0))) ints = false;
-  }
-  return ints ? Int32Array.from(items as number[]) : Float64Array.from(items as number[]);
+/** A flat array's numbers, or when a gap stopped them, the numbers and their gaps (pack-values.ts). */
+function orNullable(
+  array: unknown[],
+  packed: NumberArray | 'missing' | undefined,
+  slabs: SlabLease | undefined,
+): NumberArray | PackedValues | undefined {
+  return packed === 'missing' ? packNullable(array, slabs) : packed;
 }
 
 /**
