@@ -176,3 +176,47 @@ export function size(x) {
   if (x instanceof Map || x instanceof Set) return x.size;
   return Object.keys(x).length;
 }
+
+/**
+ * bench/results.mjs: results that are big, made in the worker from an index range `[lo, hi)`
+ * (one item each for map), so what is measured is their crossing back.
+ */
+export function vecOut(i) {
+  const v = new Float64Array(16);
+  for (let j = 0; j < 16; j++) v[j] = i + j * 0.5;
+  return v;
+}
+export function listOut(i) {
+  const v = new Array(16);
+  for (let j = 0; j < 16; j++) v[j] = i + j * 0.5;
+  return v;
+}
+export function recOut(i) {
+  return { id: i, score: i * 0.25, label: `item ${i % 1000}` };
+}
+export function strOut(i) {
+  return `row ${i}: ${'abcdefghij'.slice(i % 10)}`;
+}
+const ranged =
+  (one) =>
+  ([lo, hi]) => {
+    const out = new Array(hi - lo);
+    for (let i = lo; i < hi; i++) out[i - lo] = one(i);
+    return out;
+  };
+export const vecsOut = ranged(vecOut);
+export const listsOut = ranged(listOut);
+export const recsOut = ranged(recOut);
+export const strsOut = ranged(strOut);
+/** One big typed array of `n` doubles, made from a range. */
+export function bigOut([lo, hi]) {
+  const v = new Float64Array(hi - lo);
+  for (let i = lo; i < hi; i++) v[i - lo] = i * 0.5;
+  return v;
+}
+/** One big `number[]`. */
+export function numsOut([lo, hi]) {
+  const v = new Array(hi - lo);
+  for (let i = lo; i < hi; i++) v[i - lo] = i * 0.5;
+  return v;
+}
