@@ -199,6 +199,23 @@ describe('arrays of numbers crossing to thread workers', () => {
     assert.ok(slabs.idleBytes <= 2 * idle + 8 * 1024 * 1024, 'memory levels off');
   });
 
+  test('a call whose array turned out not to pack gives back the memory it tried with', async () => {
+    const slabs = slabsOf(pool._arena);
+    // Rows of numbers with a string inside a late row: packing writes most of them before the
+    // string refuses the array, which then crosses by structured clone.
+    const rows = Array.from({ length: 1000 }, (_, r) =>
+      Array.from({ length: 500 }, (_, i) => (r === 700 && i === 7 ? 'x' : r + i * 0.5)),
+    );
+    const count = (xs: unknown[][]) => xs.reduce((n, row) => n + row.length, 0);
+    assert.equal(await pool.apply(count, rows), 500_000);
+    const allocated = slabs.allocations;
+    for (let i = 0; i < 5; i++) assert.equal(await pool.apply(count, rows), 500_000);
+    assert.ok(
+      slabs.allocations - allocated <= 1,
+      `later calls reuse the memory (${slabs.allocations - allocated} new slabs in 5 calls)`,
+    );
+  });
+
   test('a task that fails leaves its memory to no later call, and the next call is right', async () => {
     const slabs = slabsOf(pool._arena);
     const idle = slabs.idleBytes;

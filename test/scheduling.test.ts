@@ -191,6 +191,14 @@ test('calls with heavy arguments wait deeper in a busy worker than light ones, s
     assert.deepEqual(await held({ text }), { inFlight: 4, queued: 2 }, 'in an object');
     assert.deepEqual(await held(['a', text, text]), { inFlight: 4, queued: 2 }, 'in an array');
     assert.deepEqual(await held(['a', 'b', 'c']), { inFlight: 2, queued: 4 }, 'short ones');
+    // Many short arrays are as heavy as one long one: rows of numbers (packed) or of strings.
+    const rows = Array.from({ length: 100 }, (_, r) =>
+      Array.from({ length: 100 }, (_, i) => r + i),
+    );
+    assert.deepEqual(await held(rows), { inFlight: 4, queued: 2 }, 'rows of numbers');
+    const cells = rows.map((row) => row.map(String));
+    assert.deepEqual(await held({ cells }), { inFlight: 4, queued: 2 }, 'rows of strings');
+    assert.deepEqual(await held([[1, 2], [3]]), { inFlight: 2, queued: 4 }, 'a few short rows');
   } finally {
     await pool.close();
   }

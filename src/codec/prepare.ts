@@ -48,10 +48,25 @@ export interface PrepareContext {
    * next call is prepared) than batched with the calls after it.
    */
   heavy?: boolean;
+  /**
+   * Items of a call's arrays met so far, nested ones too (prepareArgs counts; a map's chunk is
+   * judged by its own length, as its size is batching's): 1,000 rows of 500 numbers are heavy,
+   * though no one array is long (two such calls of one tick went to one worker, the other idle).
+   */
+  items?: number;
 }
 
 /** An array of this many items, or a view or strings of HEAVY_BYTES, makes a call heavy. */
 const HEAVY_ITEMS = 1024;
+
+/**
+ * The items of an array's rows, estimated from its first row, when that is an array: rows that
+ * pack are not walked, so their lengths are not met one by one.
+ */
+function rowsLength(value: unknown[]): number {
+  const first = value[0];
+  return Array.isArray(first) ? first.length * value.length : 0;
+}
 
 /** Views over a sparse array's indices cost what its elements cost, not what its length says. */
 const SPARSE_CHECK_LENGTH = 1024;
@@ -113,7 +128,9 @@ function prepareInstance(value: object, ctx: PrepareContext): unknown {
 }
 
 function prepareArray(value: unknown[], ctx: PrepareContext, depth: number, packs: boolean) {
-  if (value.length >= HEAVY_ITEMS || stringBytes(value) >= HEAVY_BYTES) ctx.heavy = true;
+  const items =
+    ctx.items === undefined ? value.length : (ctx.items += value.length + rowsLength(value));
+  if (items >= HEAVY_ITEMS || stringBytes(value) >= HEAVY_BYTES) ctx.heavy = true;
   const packed = packs ? packArg(value, ctx) : undefined;
   if (packed) {
     ctx.wireForms = true;
@@ -197,6 +214,7 @@ function nextObject(array: unknown[], from: number): number {
 
 /** Prepares each argument of a call; returns the same array when nothing changed. */
 export function prepareArgs(args: unknown[], ctx: PrepareContext): unknown[] {
+  ctx.items = 0;
   let out: unknown[] | undefined;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];

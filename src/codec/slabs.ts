@@ -143,6 +143,14 @@ export function slabLease(ctx: { readonly arena?: Arena }): SlabLease | undefine
   return lease;
 }
 
+/**
+ * Whether a call took slabs, packed or not: an array whose packing failed part-way (a string in
+ * its last rows) took space too, and a call that kept none of it must still give it back.
+ */
+export function holdsSlabs(ctx: object | undefined): boolean {
+  return ctx !== undefined && leases.has(ctx);
+}
+
 /** Ends a call's hold on slabs: reused after a call that succeeded, dropped after a failure. */
 export function releaseSlabs(ctx: object | undefined, reuse: boolean): void {
   if (!ctx) return;

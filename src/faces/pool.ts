@@ -1,7 +1,7 @@
 import type { Backend } from '../backends/types.js';
 import { Arena } from '../codec/arena.js';
 import { type PrepareContext, preparationError, prepareArgs } from '../codec/prepare.js';
-import { releaseSlabs, slabsOf } from '../codec/slabs.js';
+import { holdsSlabs, releaseSlabs, slabsOf } from '../codec/slabs.js';
 import type { Transferable } from '../codec/transferable.js';
 import { AutoConcurrency } from '../engine/concurrency.js';
 import { Future, type TaskSink } from '../engine/future.js';
@@ -142,8 +142,8 @@ export class Pool {
       return future;
     }
     const lease = ctx?.lease;
-    // A call that packed arrays (codec/pack.ts, packArg) may hold slabs.
-    const slabs = ctx?.packed !== undefined;
+    // A call that packed arrays (codec/pack.ts, packArg), or tried to, may hold slabs.
+    const slabs = holdsSlabs(ctx);
     let sink: TaskSink = future;
     if (lease || slabs) {
       // Arena memory goes back when the task settles, however it settles; a result carrying
