@@ -1,5 +1,5 @@
 import { Worker } from 'node:worker_threads';
-import type { FromWorker } from '../wire/protocol.js';
+import { type FromWorker, fromWorkerFromWire, toWorkerWire } from '../wire/protocol.js';
 import { newClaims } from '../worker/claims.js';
 import { RUNNING_LENGTH, readRunning, readTaken } from '../worker/running-slots.js';
 import { workerEntryUrl } from './entry-url.js';
@@ -147,7 +147,7 @@ export class ThreadBackend implements Backend {
       }
     }
     let uncaught: Error | undefined;
-    worker.on('message', (message: FromWorker) => events.message(message));
+    worker.on('message', (message: FromWorker) => events.message(fromWorkerFromWire(message)));
     worker.on('error', (error) => {
       uncaught = error;
     });
@@ -171,7 +171,7 @@ export class ThreadBackend implements Backend {
     return {
       threadId: worker.threadId,
       claims,
-      send: (message, transfer) => worker.postMessage(message, transfer as any),
+      send: (message, transfer) => worker.postMessage(toWorkerWire(message), transfer as any),
       ref: () => worker.ref(),
       unref: () => worker.unref(),
       terminate: () => {

@@ -4,7 +4,7 @@
  */
 import { isMainThread, parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { onNode } from '../builtin.js';
-import type { ToWorker } from '../wire/protocol.js';
+import { fromWorkerWire, type ToWorker, toWorkerFromWire } from '../wire/protocol.js';
 import { startProcessWorker } from './process-entry.js';
 import { WorkerRuntime } from './runtime.js';
 import { adoptTsOnce } from './ts-once.js';
@@ -39,12 +39,13 @@ export function startWorker(): void {
     const port = parentPort;
     adoptTsOnce(data.tsOnce);
     const runtime = new WorkerRuntime(
-      (message, transfer) => port.postMessage(message, transfer as never),
+      (message, transfer) => port.postMessage(fromWorkerWire(message), transfer as never),
       data.running,
       data.claims,
     );
     let stopped = false;
-    const onMessage = (message: ToWorker) => {
+    const onMessage = (wire: ToWorker) => {
+      const message = toWorkerFromWire(wire);
       // Closing the port lets the thread end on its own, with exit code 0, once its tasks'
       // timers and handles are done (a one-off spawned worker that has answered).
       if (message.op === 'stop') {
