@@ -9,8 +9,8 @@
  * `pool.map` over the indices with the per-item kernel; ratios are medians of per-round ratios
  * against the raw pool's same row (map against raw's 8 chunks).
  */
-import { readFileSync } from 'node:fs';
 import { loadRunner } from './runners.mjs';
+import { load, sideBySide } from './side-by-side.mjs';
 import * as kernels from './tasks/kernels.mjs';
 
 const [roundsArg = '5', filter] = process.argv.slice(2);
@@ -37,7 +37,6 @@ const ranges = (n, parts) => {
   const size = Math.ceil(n / parts);
   return Array.from({ length: parts }, (_, i) => [i * size, Math.min(n, (i + 1) * size)]);
 };
-const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const checkList = (one) => (lists) => {
   let s = 0;
   for (const list of lists) for (let i = 0; i < list.length; i++) s += sums[one](list[i]);
@@ -54,7 +53,6 @@ for (const name of ['spindle', 'raw', 'piscina']) {
   runners[name] = await loadRunner(name);
   runners[name].open(WORKERS);
 }
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 console.log(
   `results: ${rounds} rounds, nproc ${(await import('node:os')).availableParallelism()}, ${WORKERS} workers, node ${process.version}, load ${load()}`,
 );
@@ -78,28 +76,6 @@ for (const [name, shape] of Object.entries(SHAPES)) {
     const indices = Array.from({ length: shape.n }, (_, i) => i);
     rows['spindle map'] = async () => check([await pool.map(tasks[`${shape.one}Out`], indices)]);
   }
-  const times = Object.fromEntries(Object.keys(rows).map((r) => [r, []]));
-  for (const [row, run] of Object.entries(rows)) {
-    const out = await run();
-    if (Math.abs(out - expected) > 1e-9 * Math.abs(expected))
-      throw new Error(`${name}, ${row}: ${out} != ${expected}`);
-  }
-  for (let i = 0; i < rounds; i++) {
-    for (const [row, run] of Object.entries(rows)) {
-      globalThis.gc?.();
-      const t = performance.now();
-      await run();
-      times[row].push(performance.now() - t);
-    }
-  }
-  console.log(`\n${name} (load ${load()})`);
-  for (const [row, ts] of Object.entries(times)) {
-    const against = row.endsWith('map') ? 'raw 8 chunks' : row.replace(/^\w+/, 'raw');
-    const ratio =
-      row === 'serial' || row.startsWith('raw')
-        ? ''
-        : `  ×raw ${med(ts.map((t, i) => t / times[against][i])).toFixed(2)} (${against})`;
-    console.log(`  ${row.padEnd(18)} ${med(ts).toFixed(0).padStart(6)} ms${ratio}`);
-  }
+  await sideBySide(name, rows, expected, rounds);
 }
 for (const r of Object.values(runners)) await r.close();

@@ -11,8 +11,8 @@
  * the items. Printed: median ms, and the median of per-round ratios against the raw pool's same
  * row (below 1: faster than a raw postMessage copy).
  */
-import { readFileSync } from 'node:fs';
 import { loadRunner } from './runners.mjs';
+import { load, sideBySide } from './side-by-side.mjs';
 import * as kernels from './tasks/kernels.mjs';
 
 const [roundsArg = '5', filter] = process.argv.slice(2);
@@ -152,14 +152,12 @@ const slices = (a, n) => {
   return Array.from({ length: n }, (_, i) => a.slice(i * size, (i + 1) * size));
 };
 const total = (xs) => xs.reduce((s, x) => s + x, 0);
-const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
 const runners = {};
 for (const name of ['spindle', 'raw', 'piscina']) {
   runners[name] = await loadRunner(name);
   runners[name].open(WORKERS);
 }
-const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
 console.log(
   `shapes: ${rounds} rounds, nproc ${(await import('node:os')).availableParallelism()}, ${WORKERS} workers, node ${process.version}, load ${load()}`,
 );
@@ -179,28 +177,6 @@ for (const [name, shape] of Object.entries(SHAPES)) {
     const { pool, tasks } = runners.spindle;
     rows['spindle map'] = async () => total(await pool.map(tasks[shape.item], data));
   }
-  const times = Object.fromEntries(Object.keys(rows).map((r) => [r, []]));
-  for (const [row, run] of Object.entries(rows)) {
-    const out = await run();
-    if (Math.abs(out - expected) > 1e-9 * Math.abs(expected))
-      throw new Error(`${name}, ${row}: ${out} != ${expected}`);
-  }
-  for (let i = 0; i < rounds; i++) {
-    for (const [row, run] of Object.entries(rows)) {
-      globalThis.gc?.();
-      const t = performance.now();
-      await run();
-      times[row].push(performance.now() - t);
-    }
-  }
-  console.log(`\n${name} (load ${load()})`);
-  for (const [row, ts] of Object.entries(times)) {
-    const against = row.endsWith('map') ? 'raw 8 chunks' : row.replace(/^\w+/, 'raw');
-    const ratio =
-      row === 'serial' || row.startsWith('raw')
-        ? ''
-        : `  ×raw ${med(ts.map((t, i) => t / times[against][i])).toFixed(2)} (${against})`;
-    console.log(`  ${row.padEnd(18)} ${med(ts).toFixed(0).padStart(6)} ms${ratio}`);
-  }
+  await sideBySide(name, rows, expected, rounds);
 }
 for (const r of Object.values(runners)) await r.close();
