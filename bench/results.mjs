@@ -9,8 +9,7 @@
  * `pool.map` over the indices with the per-item kernel; ratios are medians of per-round ratios
  * against the raw pool's same row (map against raw's 8 chunks).
  */
-import { loadRunner } from './runners.mjs';
-import { load, sideBySide } from './side-by-side.mjs';
+import { openRunners, sideBySide } from './side-by-side.mjs';
 import * as kernels from './tasks/kernels.mjs';
 
 const [roundsArg = '5', filter] = process.argv.slice(2);
@@ -48,14 +47,7 @@ const checkWhole = (parts) => {
   return s + parts.reduce((t, v) => t + v.length, 0);
 };
 
-const runners = {};
-for (const name of ['spindle', 'raw', 'piscina']) {
-  runners[name] = await loadRunner(name);
-  runners[name].open(WORKERS);
-}
-console.log(
-  `results: ${rounds} rounds, nproc ${(await import('node:os')).availableParallelism()}, ${WORKERS} workers, node ${process.version}, load ${load()}`,
-);
+const runners = await openRunners('results', rounds, WORKERS);
 for (const [name, shape] of Object.entries(SHAPES)) {
   if (filter && !name.includes(filter)) continue;
   const fn = shape.whole ?? `${shape.one}sOut`;

@@ -11,8 +11,7 @@
  * the items. Printed: median ms, and the median of per-round ratios against the raw pool's same
  * row (below 1: faster than a raw postMessage copy).
  */
-import { loadRunner } from './runners.mjs';
-import { load, sideBySide } from './side-by-side.mjs';
+import { openRunners, sideBySide } from './side-by-side.mjs';
 import * as kernels from './tasks/kernels.mjs';
 
 const [roundsArg = '5', filter] = process.argv.slice(2);
@@ -153,14 +152,7 @@ const slices = (a, n) => {
 };
 const total = (xs) => xs.reduce((s, x) => s + x, 0);
 
-const runners = {};
-for (const name of ['spindle', 'raw', 'piscina']) {
-  runners[name] = await loadRunner(name);
-  runners[name].open(WORKERS);
-}
-console.log(
-  `shapes: ${rounds} rounds, nproc ${(await import('node:os')).availableParallelism()}, ${WORKERS} workers, node ${process.version}, load ${load()}`,
-);
+const runners = await openRunners('shapes', rounds, WORKERS);
 for (const [name, shape] of Object.entries(SHAPES)) {
   if (filter && !name.includes(filter)) continue;
   const data = shape.make();

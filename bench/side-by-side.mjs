@@ -5,9 +5,24 @@
  * raw pool's same row (spindle's "map" against raw's 8 chunks).
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { loadRunner } from './runners.mjs';
 
 export const med = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 export const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+
+/** spindle, the raw pool and piscina, each with `workers` threads; prints the run's header. */
+export async function openRunners(what, rounds, workers) {
+  const runners = {};
+  for (const name of ['spindle', 'raw', 'piscina']) {
+    runners[name] = await loadRunner(name);
+    runners[name].open(workers);
+  }
+  console.log(
+    `${what}: ${rounds} rounds, nproc ${availableParallelism()}, ${workers} workers, node ${process.version}, load ${load()}`,
+  );
+  return runners;
+}
 
 export async function sideBySide(name, rows, expected, rounds) {
   const times = Object.fromEntries(Object.keys(rows).map((r) => [r, []]));
