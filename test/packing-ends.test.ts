@@ -58,6 +58,16 @@ describe('what an array ends with decides its form before any pass', () => {
     }
   });
 
+  // A hang guard: leading holes were read one by one (a sparse array of 2^31 took minutes).
+  test('a sparse array of huge length is refused at its first hole', { timeout: 60_000 }, () => {
+    const sparse: unknown[] = [];
+    sparse[2 ** 31] = null;
+    assert.equal(packResult(sparse), undefined);
+    const dates: unknown[] = [];
+    dates[2 ** 31] = new Date(0);
+    assert.equal(packResult(dates), undefined);
+  });
+
   test('-0, NaN and Infinity at the ends still pack, as doubles', () => {
     const xs = at(
       at(

@@ -93,10 +93,17 @@ function endFits(array: unknown[], fits: (x: unknown) => boolean): boolean {
   return (mid == null || fits(mid)) && (last == null || fits(last));
 }
 
-/** The index of the first item that is neither null nor undefined, or the length. */
+/**
+ * The index of the first item that is neither null nor undefined, or the length when none is or
+ * a hole comes first (nothing packs with a hole): a sparse array of length 2^31 was read index
+ * by index here, for minutes.
+ */
 function firstPresent(array: unknown[]): number {
   let i = 0;
-  while (i < array.length && array[i] == null) i++;
+  while (i < array.length && array[i] == null) {
+    if (!(i in array)) return array.length;
+    i++;
+  }
   return i;
 }
 

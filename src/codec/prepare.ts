@@ -131,13 +131,14 @@ function prepareArray(value: unknown[], ctx: PrepareContext, depth: number, pack
   const items =
     ctx.items === undefined ? value.length : (ctx.items += value.length + rowsLength(value));
   if (items >= HEAVY_ITEMS || stringBytes(value) >= HEAVY_BYTES) ctx.heavy = true;
+  // Before packing: no packed form takes a hole, and a packer reads a sparse array index by index.
+  if (value.length > SPARSE_CHECK_LENGTH && looksSparse(value))
+    return prepareSparse(value, ctx, depth);
   const packed = packs ? packArg(value, ctx) : undefined;
   if (packed) {
     ctx.wireForms = true;
     return packed;
   }
-  if (value.length > SPARSE_CHECK_LENGTH && looksSparse(value))
-    return prepareSparse(value, ctx, depth);
   let out: unknown[] | undefined;
   let spanned = false;
   // Class instances that need nothing (a Date, a Map) are asked about once per prototype in a
